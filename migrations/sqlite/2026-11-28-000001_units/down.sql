@@ -1,0 +1,2 @@
+DROP TABLE unit_categories;
+DROP TABLE units;

@@ -1,0 +1,251 @@
+//! Extractors that refuse bad input with the right problem: [`JsonBody`] for request bodies
+//! (415, 413, 400 for malformed JSON, 422 with the field's path for a wrong shape or a failed
+//! validation) and the query-string error handler (400 naming the parameter).
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::error::QueryPayloadError;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use serde::de::DeserializeOwned;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
+
+use crate::error::{AppError, FieldIssue};
+
+/// A JSON request body, deserialized and validated.
+pub struct JsonBody<T>(pub T);
+
+impl<T> FromRequest for JsonBody<T>
+where
+    T: DeserializeOwned + Validate + 'static,
+{
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = matches!(req.mime_type(), Ok(Some(m)) if m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
+        let limit = req
+            .app_data::<BodyLimit>()
+            .map(|l| l.0)
+            .unwrap_or(crate::config::DEFAULT_BODY_LIMIT);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::UnsupportedMediaType);
+            }
+            let bytes = bytes.await.map_err(|e| {
+                if e.as_response_error().status_code()
+                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                {
+                    AppError::PayloadTooLarge { limit }
+                } else {
+                    AppError::BadRequest(e.to_string())
+                }
+            })?;
+            let value: T = parse_json(&bytes)?;
+            value
+                .validate()
+                .map_err(|e| AppError::Validation(validation_issues(&e)))?;
+            Ok(JsonBody(value))
+        })
+    }
+}
+
+/// The configured body limit (app data set by [`crate::startup`] beside `web::PayloadConfig`),
+/// named in the 413 answer.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+/// Parses JSON: a syntax error is 400; a well-formed body of the wrong shape is 422 naming
+/// the path of the field at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() || inner.is_io() {
+            return AppError::MalformedJson(inner.to_string());
+        }
+        let path = e.path().to_string();
+        let message = inner.to_string();
+        // serde names the field in the message for unknown and missing fields.
+        let (field, code) = if let Some(name) = backticked(&message, "unknown field `") {
+            (join_path(&path, &name), "unknown_field")
+        } else if let Some(name) = backticked(&message, "missing field `") {
+            (join_path(&path, &name), "required")
+        } else {
+            (
+                if path == "." { "body".to_owned() } else { path },
+                "invalid_type",
+            )
+        };
+        let detail = strip_position(&message);
+        AppError::Validation(vec![FieldIssue::new(
+            field,
+            code,
+            format!("字段无效：{detail}"),
+            format!("invalid field: {detail}"),
+        )])
+    })?;
+    de.end()
+        .map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    Ok(value)
+}
+
+fn backticked(message: &str, prefix: &str) -> Option<String> {
+    let rest = &message[message.find(prefix)? + prefix.len()..];
+    Some(rest[..rest.find('`')?].to_owned())
+}
+
+fn join_path(path: &str, name: &str) -> String {
+    if path == "." || path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
+}
+
+fn strip_position(message: &str) -> &str {
+    message.split(" at line ").next().unwrap_or(message)
+}
+
+/// Turns validator's errors into field issues with both languages' messages.
+pub fn validation_issues(errors: &ValidationErrors) -> Vec<FieldIssue> {
+    let mut out = Vec::new();
+    collect(errors, "", &mut out);
+    out.sort_by(|a, b| a.field.cmp(&b.field));
+    out
+}
+
+fn collect(errors: &ValidationErrors, prefix: &str, out: &mut Vec<FieldIssue>) {
+    for (field, kind) in errors.errors() {
+        let path = if prefix.is_empty() {
+            field.to_string()
+        } else {
+            format!("{prefix}.{field}")
+        };
+        match kind {
+            ValidationErrorsKind::Field(list) => {
+                for e in list {
+                    out.push(field_issue(&path, e));
+                }
+            }
+            ValidationErrorsKind::Struct(inner) => collect(inner, &path, out),
+            ValidationErrorsKind::List(items) => {
+                for (i, inner) in items {
+                    collect(inner, &format!("{path}[{i}]"), out);
+                }
+            }
+        }
+    }
+}
+
+fn field_issue(path: &str, e: &validator::ValidationError) -> FieldIssue {
+    let param = |k: &str| e.params.get(k).map(|v| v.to_string());
+    match e.code.as_ref() {
+        "length" => {
+            let (min, max) = (param("min"), param("max"));
+            let (zh, en) = match (min, max) {
+                (Some(a), Some(b)) => (
+                    format!("长度须在 {a} 到 {b} 之间"),
+                    format!("length must be from {a} to {b}"),
+                ),
+                (Some(a), None) => (
+                    format!("长度不得少于 {a}"),
+                    format!("length must be at least {a}"),
+                ),
+                (None, Some(b)) => (
+                    format!("长度不得超过 {b}"),
+                    format!("length must be at most {b}"),
+                ),
+                (None, None) => ("长度无效".into(), "invalid length".into()),
+            };
+            FieldIssue::new(path, "length", zh, en)
+        }
+        "range" => FieldIssue::new(
+            path,
+            "out_of_range",
+            "超出允许范围",
+            "out of the allowed range",
+        ),
+        other => {
+            let en = e
+                .message
+                .as_ref()
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| other.to_owned());
+            FieldIssue::new(path, "invalid", format!("无效：{en}"), en)
+        }
+    }
+}
+
+/// The query-string error handler: names the parameter at fault.
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let message = err.to_string();
+    let issue = if let Some(name) = backticked(&message, "unknown field `") {
+        FieldIssue::new(
+            name,
+            "unknown_parameter",
+            "不支持的查询参数",
+            "unknown query parameter",
+        )
+    } else if let Some(name) = backticked(&message, "duplicate field `") {
+        FieldIssue::new(
+            name,
+            "duplicate_parameter",
+            "查询参数重复",
+            "the query parameter is given twice",
+        )
+    } else {
+        FieldIssue::new(
+            "query",
+            "invalid",
+            "查询字符串无效",
+            "the query string is invalid",
+        )
+    };
+    AppError::InvalidParameters(vec![issue]).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        names: Vec<String>,
+    }
+
+    #[test]
+    fn broken_json_is_400_and_a_wrong_shape_is_422_with_its_path() {
+        assert!(matches!(
+            parse_json::<Body>(b"{\"names\": ["),
+            Err(AppError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(b""),
+            Err(AppError::MalformedJson(_))
+        ));
+        assert!(matches!(
+            parse_json::<Body>(b"{\"names\": []} x"),
+            Err(AppError::MalformedJson(_))
+        ));
+        let field = |r: Result<Body, AppError>| match r {
+            Err(AppError::Validation(v)) => (v[0].field.clone(), v[0].code),
+            other => panic!("expected a validation error, got {other:?}"),
+        };
+        assert_eq!(
+            field(parse_json(b"{\"names\": [\"a\", 5]}")),
+            ("names[1]".into(), "invalid_type")
+        );
+        assert_eq!(field(parse_json(b"{}")), ("names".into(), "required"));
+        assert_eq!(
+            field(parse_json(b"{\"names\": [], \"x\": 1}")),
+            ("x".into(), "unknown_field")
+        );
+        assert_eq!(field(parse_json(b"[1]")), ("body".into(), "invalid_type"));
+    }
+}

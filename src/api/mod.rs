@@ -1,0 +1,26 @@
+//! HTTP handlers, one module per resource, with their request and response types.
+//! [`configure`] is THE route table: the server and the OpenAPI spec are both built from it,
+//! so no route can be missing from the spec.
+
+pub mod extract;
+pub mod health;
+pub mod meta;
+pub mod pagination;
+pub mod problems;
+pub mod units;
+
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+/// Registers every route of the service.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope("/api/v1")
+                .service(meta::openapi_json)
+                .service(units::list_units)
+                .service(units::lookup_units)
+                .service(units::get_unit),
+        );
+}

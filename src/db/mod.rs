@@ -1,0 +1,351 @@
+//! Storage plumbing: one [`AnyConnection`] over SQLite and PostgreSQL, the r2d2 pool, SQLite
+//! pragmas, embedded migrations, transactions, and [`run`], which takes every diesel call off
+//! the actix workers.
+
+pub mod schema;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::pg::PgConnection;
+use diesel::sqlite::SqliteConnection;
+use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::error::AppError;
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Key of the PostgreSQL advisory lock held while one instance migrates and seeds, so that
+/// several instances starting together on one database do the work once.
+const STARTUP_LOCK_KEY: i64 = 0x6672_6f6e_746c_696e; // "frontlin"
+
+/// One connection to either backend; every query is written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    /// PostgreSQL, for deployments that scale out.
+    Postgresql(PgConnection),
+    /// Embedded SQLite, the default.
+    Sqlite(SqliteConnection),
+}
+
+/// Which database the service talks to, parsed from `FRONTLINE_DATABASE_URL` by its scheme.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    /// A PostgreSQL connection URL (`postgres://` or `postgresql://`).
+    Postgres {
+        /// The URL as given (it may hold a password: never print it, use [`DatabaseTarget::redacted`]).
+        url: String,
+    },
+    /// An SQLite database file (or `:memory:`).
+    Sqlite {
+        /// The file path.
+        path: String,
+    },
+}
+
+impl std::fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl DatabaseTarget {
+    /// Picks the backend from the URL's scheme: `postgres://`/`postgresql://` is PostgreSQL;
+    /// `sqlite://PATH`, `sqlite:PATH`, `:memory:` or a plain path is SQLite.
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres {
+                url: url.to_owned(),
+            });
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if path.is_empty() {
+            return Err("the SQLite path is empty".into());
+        }
+        if path.contains("://") {
+            return Err("unsupported scheme: use sqlite://PATH or postgres://…".into());
+        }
+        Ok(Self::Sqlite {
+            path: path.to_owned(),
+        })
+    }
+
+    /// The backend's name as shown to operators.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Self::Postgres { .. } => "postgresql",
+            Self::Sqlite { .. } => "sqlite",
+        }
+    }
+
+    /// The URL with any password replaced by `***`, safe for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::Sqlite { path } => format!("sqlite://{path}"),
+            Self::Postgres { url } => {
+                let Some((scheme, rest)) = url.split_once("://") else {
+                    return "postgres://***".into();
+                };
+                let (authority, tail) = match rest.find('/') {
+                    Some(i) => rest.split_at(i),
+                    None => (rest, ""),
+                };
+                let authority = match authority.rsplit_once('@') {
+                    Some((userinfo, host)) => match userinfo.split_once(':') {
+                        Some((user, _)) => format!("{user}:***@{host}"),
+                        None => format!("{userinfo}@{host}"),
+                    },
+                    None => authority.to_owned(),
+                };
+                let tail = tail.split('?').next().unwrap_or("");
+                format!("{scheme}://{authority}{tail}")
+            }
+        }
+    }
+
+    /// The folder holding the SQLite file, if any.
+    pub fn sqlite_dir(&self) -> Option<PathBuf> {
+        match self {
+            Self::Sqlite { path } if path != ":memory:" && !path.starts_with("file:") => {
+                let p = PathBuf::from(path);
+                Some(p.parent().map(PathBuf::from).unwrap_or_default())
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Opens one connection to `target`, with the real error of that backend on failure.
+/// SQLite connections get the pragmas the service relies on.
+pub fn connect(
+    target: &DatabaseTarget,
+    busy_timeout_ms: u32,
+) -> Result<AnyConnection, diesel::ConnectionError> {
+    match target {
+        DatabaseTarget::Postgres { url } => {
+            PgConnection::establish(url).map(AnyConnection::Postgresql)
+        }
+        DatabaseTarget::Sqlite { path } => {
+            if let Some(dir) = target.sqlite_dir().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(&dir).map_err(|e| {
+                    diesel::ConnectionError::BadConnection(format!(
+                        "cannot create {}: {e}",
+                        dir.display()
+                    ))
+                })?;
+            }
+            let mut conn = SqliteConnection::establish(path)?;
+            // busy_timeout first, so that switching to WAL waits for a concurrent opener.
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = {busy_timeout_ms}; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
+            ))
+            .map_err(|e| diesel::ConnectionError::BadConnection(e.to_string()))?;
+            Ok(AnyConnection::Sqlite(conn))
+        }
+    }
+}
+
+/// r2d2 manager that opens connections with [`connect`].
+#[derive(Clone, Debug)]
+pub struct ConnectionManager {
+    target: DatabaseTarget,
+    busy_timeout_ms: u32,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        connect(&self.target, self.busy_timeout_ms).map_err(diesel::r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(conn)
+    }
+}
+
+/// The connection pool shared by all workers.
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+/// Builds the pool. Call [`connect`] once before, so that an unreachable database is reported
+/// with its real error rather than r2d2's time-out.
+pub fn build_pool(
+    target: &DatabaseTarget,
+    size: u32,
+    timeout: Duration,
+    busy_timeout_ms: u32,
+) -> Result<DbPool, r2d2::Error> {
+    let size = match target {
+        DatabaseTarget::Sqlite { path } if path == ":memory:" => 1,
+        _ => size,
+    };
+    r2d2::Pool::builder()
+        .max_size(size)
+        .min_idle(Some(1))
+        .connection_timeout(timeout)
+        .test_on_check_out(true)
+        .build(ConnectionManager {
+            target: target.clone(),
+            busy_timeout_ms,
+        })
+}
+
+/// Applies the pending embedded migrations of the connection's backend; returns their names.
+/// On PostgreSQL an advisory lock makes concurrent starts wait for each other.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
+    let applied = match conn {
+        AnyConnection::Sqlite(c) => c
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+        AnyConnection::Postgresql(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.iter().map(|m| m.to_string()).collect()),
+    };
+    applied.map_err(|e| e.to_string())
+}
+
+/// Runs `f` while holding the start-up lock (PostgreSQL: a session advisory lock; SQLite: the
+/// file's write lock is enough, since each step is its own transaction).
+pub fn with_startup_lock<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, String>,
+) -> Result<T, String> {
+    let is_pg = matches!(conn, AnyConnection::Postgresql(_));
+    if is_pg {
+        conn.batch_execute(&format!("SELECT pg_advisory_lock({STARTUP_LOCK_KEY})"))
+            .map_err(|e| e.to_string())?;
+    }
+    let out = f(conn);
+    if is_pg {
+        let unlocked =
+            conn.batch_execute(&format!("SELECT pg_advisory_unlock({STARTUP_LOCK_KEY})"));
+        if let (Ok(_), Err(e)) = (&out, unlocked) {
+            return Err(e.to_string());
+        }
+    }
+    out
+}
+
+/// Runs `f` in one transaction that will write: `BEGIN IMMEDIATE` on SQLite (takes the write
+/// lock up front, so a read-then-write never fails on lock upgrade), `BEGIN` on PostgreSQL.
+/// Commits when `f` returns `Ok`, rolls back otherwise.
+pub fn write_transaction<T, E>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
+        AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            match <AnyConnection as Connection>::TransactionManager::commit_transaction(conn) {
+                Ok(()) => Ok(value),
+                Err(e) => {
+                    let _ = <AnyConnection as Connection>::TransactionManager::rollback_transaction(
+                        conn,
+                    );
+                    Err(e.into())
+                }
+            }
+        }
+        Err(e) => {
+            <AnyConnection as Connection>::TransactionManager::rollback_transaction(conn)?;
+            Err(e)
+        }
+    }
+}
+
+/// Runs `f` with a pooled connection on the blocking thread pool, never on an actix worker.
+/// The request id of the caller follows into the blocking thread's log lines.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut AnyConnection) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    let request_id = crate::telemetry::current_request_id();
+    actix_web::web::block(move || {
+        crate::telemetry::with_request_id(request_id, || {
+            let mut conn = pool.get().map_err(AppError::pool)?;
+            f(&mut conn)
+        })
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_is_chosen_by_scheme() {
+        assert_eq!(
+            DatabaseTarget::parse("postgres://u@h/db")
+                .unwrap()
+                .backend_name(),
+            "postgresql"
+        );
+        assert_eq!(
+            DatabaseTarget::parse("postgresql://u@h/db")
+                .unwrap()
+                .backend_name(),
+            "postgresql"
+        );
+        assert_eq!(
+            DatabaseTarget::parse("sqlite://data/x.db").unwrap(),
+            DatabaseTarget::Sqlite {
+                path: "data/x.db".into()
+            }
+        );
+        assert_eq!(
+            DatabaseTarget::parse("/var/lib/f.db").unwrap(),
+            DatabaseTarget::Sqlite {
+                path: "/var/lib/f.db".into()
+            }
+        );
+        assert!(DatabaseTarget::parse("mysql://h/db").is_err());
+        assert!(DatabaseTarget::parse("sqlite://").is_err());
+    }
+
+    #[test]
+    fn a_password_never_shows_in_the_redacted_url() {
+        let t =
+            DatabaseTarget::parse("postgres://app:s3cret@db.local:5432/frontline?sslmode=require")
+                .unwrap();
+        let shown = t.redacted();
+        assert!(!shown.contains("s3cret"));
+        assert_eq!(shown, "postgres://app:***@db.local:5432/frontline");
+        assert!(!format!("{t:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn an_sqlite_file_in_a_folder_names_that_folder() {
+        let t = DatabaseTarget::parse("sqlite://data/frontline.db").unwrap();
+        assert_eq!(t.sqlite_dir(), Some(PathBuf::from("data")));
+        assert_eq!(
+            DatabaseTarget::parse(":memory:").unwrap().sqlite_dir(),
+            None
+        );
+    }
+}

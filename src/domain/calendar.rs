@@ -1,0 +1,196 @@
+//! The programme's calendar: local dates in Asia/Shanghai (UTC+8, no daylight saving) and
+//! calendar quarters named like `2026-Q3` (DOMAIN.md "Calendar").
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
+
+/// Asia/Shanghai: eight hours east of UTC, all year (no daylight saving).
+pub const SHANGHAI: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("UTC+8 is a valid offset"),
+};
+
+/// The local (Asia/Shanghai) date of a UTC instant.
+pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
+    at.with_timezone(&SHANGHAI).date_naive()
+}
+
+/// A calendar quarter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Quarter {
+    year: i32,
+    number: u8,
+}
+
+/// Why a quarter name was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected a quarter like 2026-Q3 (year 2000–2099, quarter 1–4)")]
+pub struct BadQuarter;
+
+impl Quarter {
+    /// The quarter `number` (1–4) of `year` (2000–2099).
+    pub fn new(year: i32, number: u8) -> Result<Self, BadQuarter> {
+        if (2000..=2099).contains(&year) && (1..=4).contains(&number) {
+            Ok(Quarter { year, number })
+        } else {
+            Err(BadQuarter)
+        }
+    }
+
+    /// The quarter a local date falls in.
+    pub fn of(date: NaiveDate) -> Self {
+        Quarter {
+            year: date.year(),
+            number: (date.month0() / 3 + 1) as u8,
+        }
+    }
+
+    /// The year.
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// The quarter's number, 1–4.
+    pub fn number(self) -> u8 {
+        self.number
+    }
+
+    /// Its first day.
+    pub fn first_day(self) -> NaiveDate {
+        let month = u32::from(self.number - 1) * 3 + 1;
+        NaiveDate::from_ymd_opt(self.year, month, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// Its last day.
+    pub fn last_day(self) -> NaiveDate {
+        self.next().first_day().pred_opt().unwrap_or(NaiveDate::MAX)
+    }
+
+    /// The first month of the quarter's last month (e.g. 9 for Q3), used by deadlines such as
+    /// "by day 20 of the quarter's last month".
+    pub fn last_month(self) -> u32 {
+        u32::from(self.number) * 3
+    }
+
+    /// The quarter after this one.
+    pub fn next(self) -> Self {
+        if self.number == 4 {
+            Quarter {
+                year: self.year + 1,
+                number: 1,
+            }
+        } else {
+            Quarter {
+                year: self.year,
+                number: self.number + 1,
+            }
+        }
+    }
+
+    /// The quarter before this one.
+    pub fn prev(self) -> Self {
+        if self.number == 1 {
+            Quarter {
+                year: self.year - 1,
+                number: 4,
+            }
+        } else {
+            Quarter {
+                year: self.year,
+                number: self.number - 1,
+            }
+        }
+    }
+
+    /// Whether a local date falls in this quarter.
+    pub fn contains(self, date: NaiveDate) -> bool {
+        Quarter::of(date) == self
+    }
+}
+
+impl fmt::Display for Quarter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-Q{}", self.year, self.number)
+    }
+}
+
+impl FromStr for Quarter {
+    type Err = BadQuarter;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (year, q) = s.split_once("-Q").ok_or(BadQuarter)?;
+        if year.len() != 4 || q.len() != 1 || !year.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(BadQuarter);
+        }
+        let year: i32 = year.parse().map_err(|_| BadQuarter)?;
+        let number: u8 = q.parse().map_err(|_| BadQuarter)?;
+        Quarter::new(year, number)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn quarter_names_round_trip() {
+        let q: Quarter = "2026-Q3".parse().unwrap();
+        assert_eq!((q.year(), q.number()), (2026, 3));
+        assert_eq!(q.to_string(), "2026-Q3");
+        for bad in [
+            "2026-Q0", "2026-Q5", "2026Q3", "26-Q3", "2026-q3", "2026-Q", "1999-Q1", "2026-Q3 ",
+            "+026-Q3",
+        ] {
+            assert_eq!(bad.parse::<Quarter>(), Err(BadQuarter), "{bad}");
+        }
+    }
+
+    #[test]
+    fn quarters_start_and_end_on_calendar_edges() {
+        let q1: Quarter = "2024-Q1".parse().unwrap();
+        assert_eq!(q1.first_day(), d(2024, 1, 1));
+        assert_eq!(q1.last_day(), d(2024, 3, 31));
+        let q4: Quarter = "2026-Q4".parse().unwrap();
+        assert_eq!(q4.first_day(), d(2026, 10, 1));
+        assert_eq!(q4.last_day(), d(2026, 12, 31));
+        assert_eq!(q4.next().to_string(), "2027-Q1");
+        assert_eq!(q1.prev().to_string(), "2023-Q4");
+        assert_eq!(q4.last_month(), 12);
+    }
+
+    #[test]
+    fn a_date_belongs_to_exactly_one_quarter() {
+        assert_eq!(Quarter::of(d(2026, 3, 31)).to_string(), "2026-Q1");
+        assert_eq!(Quarter::of(d(2026, 4, 1)).to_string(), "2026-Q2");
+        assert_eq!(Quarter::of(d(2026, 9, 30)).to_string(), "2026-Q3");
+        assert_eq!(Quarter::of(d(2026, 10, 1)).to_string(), "2026-Q4");
+        assert!("2026-Q2"
+            .parse::<Quarter>()
+            .unwrap()
+            .contains(d(2026, 6, 30)));
+        assert!(!"2026-Q2"
+            .parse::<Quarter>()
+            .unwrap()
+            .contains(d(2026, 7, 1)));
+    }
+
+    #[test]
+    fn local_dates_are_shanghai_dates() {
+        // 15:59:59 UTC is 23:59:59 in Shanghai: still the same day.
+        let before = DateTime::parse_from_rfc3339("2026-03-31T15:59:59Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(local_date(before), d(2026, 3, 31));
+        // 16:00 UTC is midnight in Shanghai: the next day, and here the next quarter.
+        let after = DateTime::parse_from_rfc3339("2026-03-31T16:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(local_date(after), d(2026, 4, 1));
+        assert_eq!(Quarter::of(local_date(after)).to_string(), "2026-Q2");
+    }
+}

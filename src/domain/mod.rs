@@ -1,0 +1,57 @@
+//! Pure types and rules of the programme: no HTTP, no SQL. Each rule cites DOMAIN.md.
+
+pub mod annex1;
+pub mod calendar;
+pub mod unit;
+
+/// Declares a closed set of string values (a "text enum") with its wire names, parsing and
+/// the list of accepted values used in error messages and the OpenAPI spec.
+#[macro_export]
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,
+                 serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        $vis enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The wire and database name.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+
+            /// The accepted names, comma-separated (for error messages).
+            pub fn expected() -> String {
+                [$($text),+].join(", ")
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::domain::UnknownValue;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err($crate::domain::UnknownValue { expected: $name::expected() }),
+                }
+            }
+        }
+    };
+}
+
+/// A string that is not one of a text enum's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("expected one of: {expected}")]
+pub struct UnknownValue {
+    /// The accepted values, comma-separated.
+    pub expected: String,
+}

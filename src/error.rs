@@ -1,0 +1,505 @@
+//! One error type, [`AppError`], and its rendering as `application/problem+json` (RFC 9457):
+//! `type`, `title`, `status`, `detail`, `instance`, the request id, and for parameter and
+//! validation errors `errors: [{field, code, message}]`. Titles, details and messages are zh-CN
+//! by default and English on request; `type` and `code` never change with the language.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::i18n::Lang;
+
+/// The media type of every error body.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+/// Prefix of every problem `type` URI.
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:frontline:problem:";
+
+/// One refused field or parameter.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"field": "names[0]", "code": "blank", "message": "不能为空"}))]
+pub struct FieldError {
+    /// The field or parameter, as a path: `limit`, `names[3]`.
+    pub field: String,
+    /// A machine-readable reason, stable across languages: `invalid_enum`, `out_of_range`, …
+    pub code: String,
+    /// The reason for people, in the response's language.
+    pub message: String,
+}
+
+/// An error response (RFC 9457 problem details).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:frontline:problem:not-found",
+    "title": "资源不存在",
+    "status": 404,
+    "detail": "单位 0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a 不存在",
+    "instance": "/api/v1/units/0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a",
+    "request_id": "0190b7e2-8c1a-7cc3-9a51-000000000001"
+}))]
+pub struct Problem {
+    /// A URI naming the kind of problem; stable, language-independent.
+    #[serde(rename = "type")]
+    pub type_uri: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    pub detail: String,
+    /// The request path that failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<String>,
+    /// The request id (also in the `X-Request-Id` header); quote it when reporting a problem.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// For parameter and validation errors: each refused field and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+}
+
+/// A refused field with its message in both languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldIssue {
+    /// The field path.
+    pub field: String,
+    /// The machine-readable reason.
+    pub code: &'static str,
+    /// Message in Chinese.
+    pub zh: String,
+    /// Message in English.
+    pub en: String,
+}
+
+impl FieldIssue {
+    /// A refused field.
+    pub fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        FieldIssue {
+            field: field.into(),
+            code,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+
+    fn localized(&self, lang: Lang) -> FieldError {
+        FieldError {
+            field: self.field.clone(),
+            code: self.code.to_owned(),
+            message: lang.pick(&self.zh, &self.en).to_owned(),
+        }
+    }
+}
+
+/// Every way a request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// 400: the body is not well-formed JSON, or not of the expected shape.
+    #[error("malformed JSON body: {0}")]
+    MalformedJson(String),
+    /// 400: path or query parameters refused.
+    #[error("invalid parameters: {0:?}")]
+    InvalidParameters(Vec<FieldIssue>),
+    /// 400: a request the server cannot read, for another reason.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 404: the resource does not exist (`resource` names its type, e.g. `unit`).
+    #[error("{resource} {id} not found")]
+    NotFound {
+        /// The type of resource.
+        resource: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// 404: no route has this path.
+    #[error("no route for this path")]
+    RouteNotFound,
+    /// 405: the path exists but not with this method; `allow` lists the methods it has.
+    #[error("method not allowed")]
+    MethodNotAllowed {
+        /// Methods the path answers.
+        allow: Vec<String>,
+    },
+    /// 409: the write conflicts with stored data (a unique name, say).
+    #[error("conflict on {constraint}")]
+    Conflict {
+        /// The constraint or field in conflict.
+        constraint: String,
+    },
+    /// 413: the body is larger than the configured limit.
+    #[error("payload larger than {limit} bytes")]
+    PayloadTooLarge {
+        /// The limit in bytes (0 when unknown).
+        limit: usize,
+    },
+    /// 415: the body is not `application/json`.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 422: body fields refused.
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldIssue>),
+    /// 503: the database does not answer (down, locked, or the pool is exhausted).
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a fault of the service; the cause is logged with the request id, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Any other status raised by the HTTP layer itself.
+    #[error("HTTP {0}")]
+    Status(u16),
+}
+
+impl AppError {
+    /// An internal error with its cause (logged, never shown).
+    pub fn internal(cause: impl Into<String>) -> Self {
+        AppError::Internal(cause.into())
+    }
+
+    /// A pool checkout that failed: the database is unavailable.
+    pub fn pool(e: r2d2::Error) -> Self {
+        AppError::Unavailable(format!("no database connection: {e}"))
+    }
+
+    /// A single invalid path or query parameter.
+    pub fn invalid_parameter(
+        field: &str,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        AppError::InvalidParameters(vec![FieldIssue::new(field, code, zh, en)])
+    }
+
+    /// The error for a status raised by the HTTP layer (actix's own errors).
+    pub fn from_status(status: StatusCode, allow: Option<&HeaderValue>) -> Self {
+        match status.as_u16() {
+            400 => AppError::BadRequest(String::new()),
+            404 => AppError::RouteNotFound,
+            405 => AppError::MethodNotAllowed {
+                allow: allow
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| {
+                        v.split(',')
+                            .map(|m| m.trim().to_owned())
+                            .filter(|m| !m.is_empty())
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            },
+            413 => AppError::PayloadTooLarge { limit: 0 },
+            415 => AppError::UnsupportedMediaType,
+            500 => AppError::Internal("HTTP layer error".into()),
+            503 => AppError::Unavailable("HTTP layer".into()),
+            other => AppError::Status(other),
+        }
+    }
+
+    fn slug(&self) -> &'static str {
+        match self {
+            AppError::MalformedJson(_) => "malformed-json",
+            AppError::InvalidParameters(_) => "invalid-parameter",
+            AppError::BadRequest(_) => "bad-request",
+            AppError::NotFound { .. } => "not-found",
+            AppError::RouteNotFound => "route-not-found",
+            AppError::MethodNotAllowed { .. } => "method-not-allowed",
+            AppError::Conflict { .. } => "conflict",
+            AppError::PayloadTooLarge { .. } => "payload-too-large",
+            AppError::UnsupportedMediaType => "unsupported-media-type",
+            AppError::Validation(_) => "validation-failed",
+            AppError::Unavailable(_) => "service-unavailable",
+            AppError::Internal(_) => "internal-error",
+            AppError::Status(_) => "http-error",
+        }
+    }
+
+    /// The problem body in `lang`, for the request at `instance` with `request_id`.
+    pub fn problem(&self, lang: Lang, instance: Option<&str>, request_id: Option<&str>) -> Problem {
+        let rid = request_id.unwrap_or("-");
+        let (title, detail): (&str, String) = match self {
+            AppError::MalformedJson(cause) => (
+                lang.pick("请求体不是有效的 JSON", "Malformed JSON body"),
+                match lang {
+                    Lang::Zh => format!("无法解析请求体：{cause}"),
+                    Lang::En => format!("The body could not be parsed: {cause}"),
+                },
+            ),
+            AppError::InvalidParameters(_) => (
+                lang.pick("请求参数无效", "Invalid parameters"),
+                lang.pick(
+                    "一个或多个路径或查询参数无效，见 errors",
+                    "One or more path or query parameters are invalid; see errors",
+                )
+                .into(),
+            ),
+            AppError::BadRequest(_) => (
+                lang.pick("请求无效", "Bad request"),
+                lang.pick(
+                    "服务器无法读取该请求",
+                    "The server cannot read this request",
+                )
+                .into(),
+            ),
+            AppError::NotFound { resource, id } => (
+                lang.pick("资源不存在", "Not found"),
+                match lang {
+                    Lang::Zh => format!("{} {id} 不存在", resource_zh(resource)),
+                    Lang::En => format!("No {resource} with id {id}"),
+                },
+            ),
+            AppError::RouteNotFound => (
+                lang.pick("路径不存在", "No such route"),
+                lang.pick(
+                    "没有与该路径对应的接口，接口列表见 /api/v1/openapi.json",
+                    "No endpoint has this path; the endpoints are listed at /api/v1/openapi.json",
+                )
+                .into(),
+            ),
+            AppError::MethodNotAllowed { allow } => (
+                lang.pick("请求方法不被允许", "Method not allowed"),
+                match lang {
+                    Lang::Zh => format!("该路径只接受：{}", allow.join(", ")),
+                    Lang::En => format!("This path accepts only: {}", allow.join(", ")),
+                },
+            ),
+            AppError::Conflict { constraint } => (
+                lang.pick("与已有数据冲突", "Conflict"),
+                match lang {
+                    Lang::Zh => format!("与已有记录冲突（{constraint}）"),
+                    Lang::En => {
+                        format!("The request conflicts with a stored record ({constraint})")
+                    }
+                },
+            ),
+            AppError::PayloadTooLarge { limit } => (
+                lang.pick("请求体过大", "Payload too large"),
+                match (lang, limit) {
+                    (Lang::Zh, 0) => "请求体超过了允许的大小".into(),
+                    (Lang::En, 0) => "The body is larger than allowed".into(),
+                    (Lang::Zh, n) => format!("请求体不得超过 {n} 字节"),
+                    (Lang::En, n) => format!("The body must not exceed {n} bytes"),
+                },
+            ),
+            AppError::UnsupportedMediaType => (
+                lang.pick("不支持的媒体类型", "Unsupported media type"),
+                lang.pick(
+                    "请求体须为 JSON，Content-Type: application/json",
+                    "The body must be JSON, with Content-Type: application/json",
+                )
+                .into(),
+            ),
+            AppError::Validation(_) => (
+                lang.pick("数据校验未通过", "Validation failed"),
+                lang.pick(
+                    "一个或多个字段无效，见 errors",
+                    "One or more fields are invalid; see errors",
+                )
+                .into(),
+            ),
+            AppError::Unavailable(_) => (
+                lang.pick("服务暂不可用", "Service unavailable"),
+                lang.pick(
+                    "数据库暂时无法访问，请稍后重试",
+                    "The database does not answer at the moment; retry later",
+                )
+                .into(),
+            ),
+            AppError::Internal(_) => (
+                lang.pick("服务器内部错误", "Internal server error"),
+                match lang {
+                    Lang::Zh => format!("服务器发生错误，请联系管理员并提供请求编号 {rid}"),
+                    Lang::En => format!(
+                        "The server failed; contact the administrator and quote request id {rid}"
+                    ),
+                },
+            ),
+            AppError::Status(code) => {
+                let reason = StatusCode::from_u16(*code)
+                    .ok()
+                    .and_then(|s| s.canonical_reason())
+                    .unwrap_or("Error");
+                (reason, reason.to_owned())
+            }
+        };
+        let errors = match self {
+            AppError::InvalidParameters(issues) | AppError::Validation(issues) => {
+                Some(issues.iter().map(|i| i.localized(lang)).collect())
+            }
+            _ => None,
+        };
+        Problem {
+            type_uri: format!("{PROBLEM_TYPE_PREFIX}{}", self.slug()),
+            title: title.to_owned(),
+            status: self.status_code().as_u16(),
+            detail,
+            instance: instance.map(str::to_owned),
+            request_id: request_id.map(str::to_owned),
+            errors,
+        }
+    }
+
+    /// The full response in `lang`.
+    pub fn render(
+        &self,
+        lang: Lang,
+        instance: Option<&str>,
+        request_id: Option<&str>,
+    ) -> HttpResponse {
+        let problem = self.problem(lang, instance, request_id);
+        let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .insert_header((header::CONTENT_LANGUAGE, lang.tag()))
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        match self {
+            AppError::MethodNotAllowed { allow } => {
+                res.insert_header((header::ALLOW, allow.join(", ")));
+            }
+            AppError::Unavailable(_) => {
+                res.insert_header((header::RETRY_AFTER, "5"));
+            }
+            _ => {}
+        }
+        res.body(body)
+    }
+}
+
+fn resource_zh(resource: &str) -> &'static str {
+    match resource {
+        "unit" => "单位",
+        _ => "资源",
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::MalformedJson(_)
+            | AppError::InvalidParameters(_)
+            | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NotFound { .. } | AppError::RouteNotFound => StatusCode::NOT_FOUND,
+            AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Status(code) => {
+                StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    /// Rendered in Chinese without request context; the problem middleware
+    /// ([`crate::telemetry`]) renders it again in the request's language with its path and id.
+    fn error_response(&self) -> HttpResponse {
+        self.render(Lang::Zh, None, None)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(e: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match &e {
+            E::NotFound => AppError::NotFound {
+                resource: "record",
+                id: String::new(),
+            },
+            E::DatabaseError(kind, info) => match kind {
+                K::UniqueViolation => AppError::Conflict {
+                    constraint: info.constraint_name().unwrap_or("unique").to_owned(),
+                },
+                K::ClosedConnection | K::SerializationFailure => {
+                    AppError::Unavailable(e.to_string())
+                }
+                _ if is_busy(info.message()) => AppError::Unavailable(e.to_string()),
+                _ => AppError::Internal(e.to_string()),
+            },
+            _ => AppError::Internal(e.to_string()),
+        }
+    }
+}
+
+/// SQLite's answers when another connection holds the lock past the busy timeout, and
+/// PostgreSQL's when the server is going away: the database is unavailable, not broken.
+fn is_busy(message: &str) -> bool {
+    let m = message.to_ascii_lowercase();
+    m.contains("database is locked")
+        || m.contains("database is busy")
+        || m.contains("database table is locked")
+        || m.contains("terminating connection")
+        || m.contains("server closed the connection")
+        || m.contains("could not connect")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_not_found_problem_speaks_both_languages_with_one_type() {
+        let e = AppError::NotFound {
+            resource: "unit",
+            id: "x".into(),
+        };
+        let zh = e.problem(Lang::Zh, Some("/api/v1/units/x"), Some("rid"));
+        let en = e.problem(Lang::En, Some("/api/v1/units/x"), Some("rid"));
+        assert_eq!(zh.type_uri, en.type_uri);
+        assert_eq!(zh.status, 404);
+        assert_eq!(zh.detail, "单位 x 不存在");
+        assert_eq!(en.detail, "No unit with id x");
+        assert_eq!(zh.instance.as_deref(), Some("/api/v1/units/x"));
+    }
+
+    #[test]
+    fn an_internal_error_leaks_nothing_but_the_request_id() {
+        let e = AppError::internal("SELECT * FROM secrets failed at /src/store.rs:12");
+        let p = e.problem(Lang::En, None, Some("req-42"));
+        let body = serde_json::to_string(&p).unwrap();
+        assert!(!body.contains("secrets"));
+        assert!(!body.contains("store.rs"));
+        assert!(p.detail.contains("req-42"));
+        assert_eq!(p.status, 500);
+    }
+
+    #[test]
+    fn field_errors_keep_their_code_in_every_language() {
+        let e = AppError::Validation(vec![FieldIssue::new(
+            "names[0]",
+            "blank",
+            "不能为空",
+            "must not be blank",
+        )]);
+        let zh = e.problem(Lang::Zh, None, None).errors.unwrap();
+        let en = e.problem(Lang::En, None, None).errors.unwrap();
+        assert_eq!(zh[0].code, en[0].code);
+        assert_eq!(zh[0].message, "不能为空");
+        assert_eq!(en[0].message, "must not be blank");
+    }
+
+    #[test]
+    fn a_locked_sqlite_database_is_unavailable_not_broken() {
+        assert!(is_busy("database is locked"));
+        assert!(!is_busy("no such table: units"));
+    }
+
+    #[test]
+    fn a_405_lists_the_allowed_methods() {
+        let res = AppError::MethodNotAllowed {
+            allow: vec!["GET".into()],
+        }
+        .render(Lang::Zh, None, None);
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(res.headers().get(header::ALLOW).unwrap(), "GET");
+        assert_eq!(
+            res.headers().get(header::CONTENT_TYPE).unwrap(),
+            PROBLEM_JSON
+        );
+    }
+}

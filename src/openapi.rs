@@ -1,0 +1,47 @@
+//! The OpenAPI 3.1 document: the root ([`ApiDoc`]: info, tags, shared schemas) and the paths
+//! collected from [`crate::api::configure`] by `utoipa_actix_web`, so that the document and
+//! the server are built from the same route table.
+
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+
+use crate::error::{FieldError, Problem};
+
+/// The root of the document.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "frontline API",
+        description = "The service behind the district programme 一把手走流程、坐窗口、跟执法、处投诉: \
+units, plans, participations, the issue ledger, compliance checks and reports.\n\n\
+Errors are `application/problem+json` (RFC 9457), in Chinese by default and in English with \
+`Accept-Language: en`. Every response carries `X-Request-Id`. Lists are cursor-paginated: \
+pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` header.",
+        license(name = "MIT", identifier = "MIT"),
+    ),
+    tags(
+        (name = "units", description = "参与单位: the units of Annex 1 and the programme's offices"),
+        (name = "operations", description = "Probes and the API description"),
+    ),
+    components(schemas(Problem, FieldError))
+)]
+pub struct ApiDoc;
+
+/// The whole document, as the server serves it.
+pub fn spec() -> utoipa::openapi::OpenApi {
+    let (_, api) = actix_web::App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::api::configure)
+        .split_for_parts();
+    api
+}
+
+/// The document as pretty JSON with a final newline: what `frontline openapi` prints and
+/// `openapi/openapi.json` holds.
+pub fn spec_json() -> String {
+    let mut s =
+        serde_json::to_string_pretty(&spec()).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
+    s.push('\n');
+    s
+}

@@ -1,0 +1,177 @@
+//! Building the application: the database made ready (migrations, Annex 1 seed on an empty
+//! database), the HTTP server with its middleware, extractor settings, docs UI and fallback.
+//! [`Application::build`] binds first and reports the port, so tests boot exactly this code on
+//! port 0.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::{middleware, web, App, HttpResponse, HttpServer};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::api::extract::{query_error, BodyLimit};
+use crate::api::meta::SpecJson;
+use crate::config::Config;
+use crate::db::{self, DbPool};
+use crate::domain::annex1;
+use crate::store::units::SeedReport;
+use crate::telemetry::{self, RouteTable};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    /// The database could not be reached, migrated or seeded.
+    #[error("database: {0}")]
+    Database(String),
+    /// The address could not be bound.
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        /// The address.
+        addr: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+}
+
+/// What preparing the database did.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Names of the migrations applied.
+    pub migrations: Vec<String>,
+    /// The seed, when the database was empty.
+    pub seeded: Option<SeedReport>,
+}
+
+/// Connects, applies pending migrations and, on an empty database, seeds Annex 1, holding the
+/// start-up lock so that instances starting together do this once. Blocking: call it from a
+/// blocking thread.
+pub fn prepare_database(config: &Config) -> Result<Prepared, StartupError> {
+    let mut conn = db::connect(&config.database, config.sqlite_busy_timeout_ms).map_err(|e| {
+        StartupError::Database(format!(
+            "cannot connect to {}: {e}",
+            config.database.redacted()
+        ))
+    })?;
+    db::with_startup_lock(&mut conn, |conn| {
+        let migrations = db::run_migrations(conn)?;
+        let empty = crate::store::units::count(conn).map_err(|e| e.to_string())? == 0;
+        let seeded = if empty {
+            Some(
+                crate::store::units::seed(conn, &annex1::seed_units())
+                    .map_err(|e| e.to_string())?,
+            )
+        } else {
+            None
+        };
+        Ok(Prepared { migrations, seeded })
+    })
+    .map_err(StartupError::Database)
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+}
+
+impl Application {
+    /// Prepares the database, builds the pool and binds `config.bind`.
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let cfg = config.clone();
+        let prepared = web::block(move || prepare_database(&cfg))
+            .await
+            .map_err(|e| StartupError::Database(e.to_string()))??;
+        for m in &prepared.migrations {
+            log::info!("applied migration {m}");
+        }
+        if let Some(seed) = &prepared.seeded {
+            log::info!("seeded Annex 1: {} units inserted", seed.inserted);
+        }
+        let pool = db::build_pool(
+            &config.database,
+            config.pool_size,
+            config.pool_timeout,
+            config.sqlite_busy_timeout_ms,
+        )
+        .map_err(|e| StartupError::Database(e.to_string()))?;
+        Self::with_pool(&config, pool)
+    }
+
+    /// Binds and builds the server on a ready pool.
+    pub fn with_pool(config: &Config, pool: DbPool) -> Result<Self, StartupError> {
+        let bind_err = |source| StartupError::Bind {
+            addr: config.bind.clone(),
+            source,
+        };
+        let listener = TcpListener::bind(&config.bind).map_err(bind_err)?;
+        let port = listener.local_addr().map_err(bind_err)?.port();
+
+        let spec = crate::openapi::spec();
+        let routes = web::Data::new(RouteTable::new(
+            &spec,
+            &[("/docs", &["GET"]), ("/docs/{_:.*}", &["GET"])],
+        ));
+        let spec_json = web::Data::new(SpecJson(serde_json::to_string(&spec).unwrap_or_default()));
+        let pool_data = web::Data::new(pool.clone());
+        let limit = config.body_limit;
+
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .configure(crate::api::configure)
+                .split_for_parts();
+            app.app_data(pool_data.clone())
+                .app_data(spec_json.clone())
+                .app_data(routes.clone())
+                .app_data(web::PayloadConfig::new(limit))
+                .app_data(BodyLimit(limit))
+                .app_data(web::QueryConfig::default().error_handler(query_error))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}").config(
+                        SwaggerConfig::new(["/api/v1/openapi.json"])
+                            .validator_url("none")
+                            .persist_authorization(true),
+                    ),
+                )
+                .route("/docs", web::get().to(docs_redirect))
+                .default_service(web::to(telemetry::fallback))
+                .wrap(middleware::from_fn(telemetry::request_context))
+        })
+        .client_request_timeout(Duration::from_secs(10))
+        .shutdown_timeout(10)
+        .listen(listener)
+        .map_err(bind_err)?;
+        if let Some(workers) = config.workers {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+            pool,
+        })
+    }
+
+    /// The bound port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pool the server uses.
+    pub fn pool(&self) -> DbPool {
+        self.pool.clone()
+    }
+
+    /// Serves until stopped (SIGINT/SIGTERM).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}

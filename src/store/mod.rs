@@ -1,0 +1,19 @@
+//! diesel queries, one module per aggregate. Every function takes a connection that
+//! [`crate::db::run`] checked out on the blocking pool; writes run in
+//! [`crate::db::write_transaction`]. No business rule lives here.
+
+pub mod health;
+pub mod units;
+
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
+
+/// The current time as stored: UTC, truncated to microseconds (PostgreSQL's precision), so that
+/// both backends give back exactly what was written.
+pub fn now() -> NaiveDateTime {
+    Utc::now().trunc_subsecs(6).naive_utc()
+}
+
+/// A stored UTC timestamp as a `DateTime<Utc>`.
+pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
+    at.and_utc()
+}

@@ -1,0 +1,259 @@
+//! Request context and logging: the `X-Request-Id` of each request (taken from the client or
+//! generated), carried into every log line of that request, including lines logged on the
+//! blocking pool; the access log; and the last word on errors: every status ≥ 400 leaves as
+//! `application/problem+json` in the request's language, whatever raised it.
+
+use std::cell::RefCell;
+use std::io::Write;
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpRequest, HttpResponse};
+
+use crate::error::{AppError, PROBLEM_JSON};
+use crate::i18n::Lang;
+
+/// The request-id header.
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+tokio::task_local! {
+    static TASK_REQUEST_ID: String;
+}
+
+thread_local! {
+    static THREAD_REQUEST_ID: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// The id of the request being served, stored in the request's extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// The request id of the current task or blocking job, if any.
+pub fn current_request_id() -> Option<String> {
+    TASK_REQUEST_ID
+        .try_with(Clone::clone)
+        .ok()
+        .or_else(|| THREAD_REQUEST_ID.with(|c| c.borrow().clone()))
+}
+
+/// Runs `f` with `request_id` as the current request id of this thread (for blocking jobs).
+pub fn with_request_id<T>(request_id: Option<String>, f: impl FnOnce() -> T) -> T {
+    let previous = THREAD_REQUEST_ID.with(|c| c.replace(request_id));
+    let out = f();
+    THREAD_REQUEST_ID.with(|c| *c.borrow_mut() = previous);
+    out
+}
+
+/// Starts logging with `filter` (env_logger syntax). Each line carries the request id.
+pub fn init_logging(filter: &str) {
+    let _ = env_logger::Builder::new()
+        .parse_filters(filter)
+        .format(|buf, record| {
+            let rid = current_request_id().unwrap_or_else(|| "-".into());
+            writeln!(
+                buf,
+                "{} {:<5} {} [req={}] {}",
+                chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                record.level(),
+                record.target(),
+                rid,
+                record.args()
+            )
+        })
+        .try_init();
+}
+
+/// A client-supplied request id is kept when it is 1–128 characters of `[A-Za-z0-9._:-]`.
+fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
+    let s = value.to_str().ok()?;
+    let ok = !s.is_empty()
+        && s.len() <= 128
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| s.to_owned())
+}
+
+/// The outermost middleware: request id, language, access log, and problem rendering.
+pub async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let request_id = req
+        .headers()
+        .get(&X_REQUEST_ID)
+        .and_then(acceptable_request_id)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    // Keep copies, not a clone of the request: routing needs the request to be unshared.
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = Instant::now();
+
+    let result = TASK_REQUEST_ID
+        .scope(request_id.clone(), next.call(req))
+        .await;
+    let res = match result {
+        Ok(res) => res.map_into_boxed_body(),
+        // Only a failing middleware errs here (handlers' errors are responses); it has no
+        // request left to answer with, so hand the dispatcher a problem it can render.
+        Err(err) => {
+            let status = err.as_response_error().status_code();
+            return Err(AppError::from_status(status, None).into());
+        }
+    };
+    let mut res = TASK_REQUEST_ID.sync_scope(request_id.clone(), || as_problem(res, &request_id));
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    TASK_REQUEST_ID.sync_scope(request_id, || {
+        log::info!(
+            target: "frontline::access",
+            "{} {} {} {}ms",
+            method,
+            path,
+            res.status().as_u16(),
+            started.elapsed().as_millis()
+        );
+    });
+    Ok(res)
+}
+
+/// Renders any error response as problem+json in the request's language.
+fn as_problem(res: ServiceResponse<BoxBody>, request_id: &str) -> ServiceResponse<BoxBody> {
+    let status = res.status();
+    if status.as_u16() < 400 {
+        return res;
+    }
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    let lang = Lang::of(res.request());
+    let path = res.request().path().to_owned();
+    let rendered = match res.response().error() {
+        Some(err) => match err.as_error::<AppError>() {
+            Some(app) => {
+                log_cause(app);
+                app.render(lang, Some(&path), Some(request_id))
+            }
+            None => {
+                let app = AppError::from_status(status, res.headers().get(header::ALLOW));
+                if status.is_server_error() {
+                    log::error!("{} {path} failed: {err}", res.request().method());
+                }
+                app.render(lang, Some(&path), Some(request_id))
+            }
+        },
+        None if is_problem => return res,
+        None => AppError::from_status(status, res.headers().get(header::ALLOW)).render(
+            lang,
+            Some(&path),
+            Some(request_id),
+        ),
+    };
+    let (req, _) = res.into_parts();
+    ServiceResponse::new(req, rendered)
+}
+
+fn log_cause(err: &AppError) {
+    match err {
+        AppError::Internal(cause) => log::error!("internal error: {cause}"),
+        AppError::Unavailable(cause) => log::warn!("unavailable: {cause}"),
+        _ => {}
+    }
+}
+
+/// The methods each routed path answers, built from the OpenAPI spec, so that a known path
+/// with the wrong method answers 405 with `Allow` and an unknown path 404.
+pub struct RouteTable {
+    routes: Vec<(ResourceDef, Vec<String>)>,
+}
+
+impl RouteTable {
+    /// From the spec's paths, plus routes outside the spec (`extra`).
+    pub fn new(spec: &utoipa::openapi::OpenApi, extra: &[(&str, &[&str])]) -> Self {
+        let mut routes: Vec<(ResourceDef, Vec<String>)> = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                    ("OPTIONS", item.options.is_some()),
+                    ("HEAD", item.head.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                ]
+                .iter()
+                .filter(|(_, has)| *has)
+                .map(|(m, _)| (*m).to_owned())
+                .collect();
+                (ResourceDef::new(path.as_str()), methods)
+            })
+            .collect();
+        routes.extend(extra.iter().map(|(p, ms)| {
+            (
+                ResourceDef::new(*p),
+                ms.iter().map(|m| (*m).to_owned()).collect(),
+            )
+        }));
+        RouteTable { routes }
+    }
+
+    /// The methods `path` answers; empty when no route has it.
+    pub fn allowed(&self, path: &str) -> Vec<String> {
+        let mut allow: Vec<String> = Vec::new();
+        for (def, methods) in &self.routes {
+            if def.is_match(path) {
+                for m in methods {
+                    if !allow.contains(m) {
+                        allow.push(m.clone());
+                    }
+                }
+            }
+        }
+        allow
+    }
+}
+
+/// The app's default service: 405 with `Allow` for a known path, otherwise 404.
+pub async fn fallback(
+    req: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, AppError> {
+    let allow = routes.allowed(req.path());
+    Err(if allow.is_empty() {
+        AppError::RouteNotFound
+    } else {
+        AppError::MethodNotAllowed { allow }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_request_id_is_kept_only_when_plain() {
+        let ok = HeaderValue::from_static("abc-123_x.y:z");
+        assert_eq!(acceptable_request_id(&ok).as_deref(), Some("abc-123_x.y:z"));
+        let spaced = HeaderValue::from_static("abc 123");
+        assert_eq!(acceptable_request_id(&spaced), None);
+        let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
+        assert_eq!(acceptable_request_id(&long), None);
+    }
+
+    #[test]
+    fn the_request_id_follows_into_blocking_jobs() {
+        assert_eq!(current_request_id(), None);
+        let seen = with_request_id(Some("r1".into()), current_request_id);
+        assert_eq!(seen.as_deref(), Some("r1"));
+        assert_eq!(current_request_id(), None);
+    }
+}
