@@ -69,8 +69,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         let path = e.path().to_string();
         let message = inner.to_string();
         // serde names the field in the message for unknown and missing fields.
+        // The path already ends with an unknown field; a missing one is named in the message.
         let (field, code) = if let Some(name) = backticked(&message, "unknown field `") {
-            (join_path(&path, &name), "unknown_field")
+            (if path == "." { name } else { path }, "unknown_field")
         } else if let Some(name) = backticked(&message, "missing field `") {
             (join_path(&path, &name), "required")
         } else {
@@ -246,6 +247,9 @@ mod tests {
             field(parse_json(b"{\"names\": [], \"x\": 1}")),
             ("x".into(), "unknown_field")
         );
-        assert_eq!(field(parse_json(b"[1]")), ("body".into(), "invalid_type"));
+        assert_eq!(
+            field(parse_json(b"\"text\"")),
+            ("body".into(), "invalid_type")
+        );
     }
 }

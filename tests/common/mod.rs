@@ -1,0 +1,313 @@
+//! Test harness: [`spawn_app`] boots the real [`Application`] on port 0 with its own fresh
+//! database — a temporary SQLite file, or a fresh PostgreSQL database when
+//! `FRONTLINE_TEST_POSTGRES_URL` is set — and [`TestApp`] is a typed client for it.
+//! [`both_backends!`] turns one test body into a test per backend.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use actix_web::http::header::HeaderMap;
+use actix_web::http::Method;
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use frontline::config::Config;
+use frontline::db::{AnyConnection, DatabaseTarget};
+use frontline::error::Problem;
+use frontline::startup::Application;
+use serde::de::DeserializeOwned;
+
+/// The environment variable naming a PostgreSQL server (any database on it) for tests.
+pub const POSTGRES_ENV: &str = "FRONTLINE_TEST_POSTGRES_URL";
+
+/// A backend to run a test on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A running application with its own database.
+pub struct TestApp {
+    pub address: String,
+    pub backend: Backend,
+    pub database: DatabaseTarget,
+    pub config: Config,
+    client: awc::Client,
+    pg_admin: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// A response, read whole.
+#[derive(Debug)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Resp {
+    /// The body as `T`; panics with the body when it does not parse.
+    pub fn json<T: DeserializeOwned>(&self) -> T {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "body is not the expected JSON ({e}): {}",
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// The body as a problem, after checking the media type and that `status` matches.
+    pub fn problem(&self) -> Problem {
+        assert_eq!(
+            self.header("content-type").as_deref(),
+            Some("application/problem+json"),
+            "{}",
+            self.text()
+        );
+        let p: Problem = self.json();
+        assert_eq!(p.status, self.status, "problem status equals HTTP status");
+        assert!(p.type_uri.starts_with("urn:frontline:problem:"));
+        assert!(!p.title.is_empty() && !p.detail.is_empty());
+        assert_eq!(
+            p.request_id,
+            self.header("x-request-id"),
+            "the problem carries the request id"
+        );
+        p
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn postgres_url_with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{host_part}/{database}?{q}"),
+        None => format!("{host_part}/{database}"),
+    }
+}
+
+/// Settings of a test application: small pool, short time-outs, a 16 KiB body limit.
+pub fn test_config(database_url: &str) -> Config {
+    let mut env: HashMap<&str, String> = HashMap::new();
+    env.insert("FRONTLINE_DATABASE_URL", database_url.to_owned());
+    env.insert("FRONTLINE_BIND", "127.0.0.1:0".into());
+    env.insert("FRONTLINE_POOL_SIZE", "4".into());
+    env.insert("FRONTLINE_POOL_TIMEOUT_SECS", "2".into());
+    env.insert("FRONTLINE_BODY_LIMIT", "16384".into());
+    env.insert("FRONTLINE_WORKERS", "1".into());
+    env.insert("FRONTLINE_SQLITE_BUSY_TIMEOUT_MS", "300".into());
+    Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid")
+}
+
+/// Boots the application on `backend` with a fresh database; `None` for PostgreSQL when
+/// `FRONTLINE_TEST_POSTGRES_URL` is not set.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    if std::env::var("FRONTLINE_TEST_LOG").is_ok() {
+        frontline::telemetry::init_logging("info");
+    }
+    let (url, pg_admin, dir) = match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().expect("temporary folder");
+            let path = dir.path().join("frontline.db");
+            (format!("sqlite://{}", path.display()), None, Some(dir))
+        }
+        Backend::Postgres => {
+            let admin = match std::env::var(POSTGRES_ENV) {
+                Ok(u) if !u.trim().is_empty() => u,
+                _ => {
+                    eprintln!("skipped: {POSTGRES_ENV} is not set");
+                    return None;
+                }
+            };
+            let name = format!("frontline_test_{}", uuid::Uuid::now_v7().simple());
+            let mut conn = diesel::PgConnection::establish(&admin)
+                .expect("connect to the PostgreSQL test server");
+            conn.batch_execute(&format!("CREATE DATABASE {name}"))
+                .expect("create the test database");
+            (
+                postgres_url_with_database(&admin, &name),
+                Some((admin, name)),
+                None,
+            )
+        }
+    };
+    let config = test_config(&url);
+    let app = Application::build(config.clone())
+        .await
+        .expect("the application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = awc::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .disable_redirects()
+        .finish();
+    Some(TestApp {
+        address,
+        backend,
+        database: config.database.clone(),
+        config,
+        client,
+        pg_admin,
+        _dir: dir,
+    })
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.pg_admin {
+            if let Ok(mut conn) = diesel::PgConnection::establish(admin) {
+                let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+impl TestApp {
+    /// A direct connection to the application's database (for arranging and checking).
+    pub fn db(&self) -> AnyConnection {
+        frontline::db::connect(&self.database, 1_000).expect("direct database connection")
+    }
+
+    /// Runs SQL on the PostgreSQL server as the administrator (PostgreSQL only).
+    pub fn pg_admin_execute(&self, sql: &str) {
+        let (admin, _) = self.pg_admin.as_ref().expect("a PostgreSQL test app");
+        let mut conn = diesel::PgConnection::establish(admin).expect("admin connection");
+        conn.batch_execute(sql).expect("admin SQL");
+    }
+
+    /// The PostgreSQL database's name (PostgreSQL only).
+    pub fn pg_database(&self) -> &str {
+        &self.pg_admin.as_ref().expect("a PostgreSQL test app").1
+    }
+
+    /// Sends a request with headers and an optional raw body.
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<Vec<u8>>,
+    ) -> Resp {
+        let url = if path.starts_with("http") {
+            path.to_owned()
+        } else {
+            format!("{}{}", self.address, path)
+        };
+        let mut req = self.client.request(method, url);
+        for (k, v) in headers {
+            req = req.insert_header((*k, *v));
+        }
+        let mut res = match body {
+            Some(b) => req.send_body(b).await,
+            None => req.send().await,
+        }
+        .expect("the request is answered");
+        let body = res.body().limit(8 << 20).await.expect("the body is read");
+        Resp {
+            status: res.status().as_u16(),
+            headers: res.headers().clone(),
+            body: body.to_vec(),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Resp {
+        self.send(Method::GET, path, &[], None).await
+    }
+
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Resp {
+        self.send(Method::GET, path, headers, None).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Resp {
+        self.send(
+            Method::POST,
+            path,
+            &[("content-type", "application/json")],
+            Some(serde_json::to_vec(body).expect("json")),
+        )
+        .await
+    }
+
+    /// `GET /api/v1/units?{query}`, expecting 200.
+    pub async fn list_units(&self, query: &str) -> (frontline::api::units::UnitList, Resp) {
+        let res = self.get(&format!("/api/v1/units?{query}")).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        (res.json(), res)
+    }
+
+    /// Every unit matching `query`, following `next_cursor` to the end.
+    pub async fn all_units(&self, query: &str) -> Vec<frontline::domain::unit::Unit> {
+        let mut out = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let q = match &cursor {
+                Some(c) => format!("{query}&limit=200&cursor={c}"),
+                None => format!("{query}&limit=200"),
+            };
+            let (page, _) = self.list_units(&q).await;
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => cursor = Some(c),
+                None => return out,
+            }
+        }
+    }
+
+    /// The unit with this exact name.
+    pub async fn unit_named(&self, name: &str) -> frontline::domain::unit::Unit {
+        self.all_units("")
+            .await
+            .into_iter()
+            .find(|u| u.name == name)
+            .unwrap_or_else(|| panic!("no unit named {name}"))
+    }
+}
+
+/// Declares each `async fn name(app: TestApp) { … }` as a module `name` with two tests,
+/// `name::sqlite` and `name::postgres` (which skips when PostgreSQL is not configured).
+#[macro_export]
+macro_rules! both_backends {
+    ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block)*) => {
+        $(
+            $(#[$meta])*
+            mod $name {
+                #[allow(unused_imports)]
+                use super::*;
+
+                async fn case($app: $crate::common::TestApp) $body
+
+                #[actix_web::test]
+                async fn sqlite() {
+                    let app = $crate::common::spawn_app($crate::common::Backend::Sqlite).await.expect("SQLite app");
+                    case(app).await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if let Some(app) = $crate::common::spawn_app($crate::common::Backend::Postgres).await {
+                        case(app).await;
+                    }
+                }
+            }
+        )*
+    };
+}
