@@ -134,6 +134,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
             let admin = match std::env::var(POSTGRES_ENV) {
                 Ok(u) if !u.trim().is_empty() => u,
                 _ => {
+                    assert!(
+                        std::env::var("FRONTLINE_TEST_REQUIRE_POSTGRES").is_err(),
+                        "FRONTLINE_TEST_REQUIRE_POSTGRES is set but {POSTGRES_ENV} is not"
+                    );
                     eprintln!("skipped: {POSTGRES_ENV} is not set");
                     return None;
                 }
