@@ -5,7 +5,10 @@
 
 use std::cell::RefCell;
 use std::io::Write;
+use std::panic::AssertUnwindSafe;
 use std::time::Instant;
+
+use futures_util::FutureExt;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ResourceDef, ServiceRequest, ServiceResponse};
@@ -92,16 +95,34 @@ pub async fn request_context(
     let path = req.path().to_owned();
     let started = Instant::now();
 
-    let result = TASK_REQUEST_ID
-        .scope(request_id.clone(), next.call(req))
-        .await;
+    let lang = Lang::of(req.request());
+    let call = TASK_REQUEST_ID.scope(request_id.clone(), next.call(req));
+    let result = match AssertUnwindSafe(call).catch_unwind().await {
+        Ok(result) => result,
+        // A panic below is a fault of the service: answer 500 like any other, never drop the
+        // connection. The panic message was printed by the panic hook.
+        Err(_) => {
+            TASK_REQUEST_ID.sync_scope(request_id.clone(), || {
+                log::error!("{method} {path}: handler panicked")
+            });
+            return Err(
+                Unanswered::new(AppError::internal("panic"), lang, &path, &request_id).into(),
+            );
+        }
+    };
     let res = match result {
         Ok(res) => res.map_into_boxed_body(),
-        // Only a failing middleware errs here (handlers' errors are responses); it has no
-        // request left to answer with, so hand the dispatcher a problem it can render.
+        // Only a failing middleware errs here (handlers' errors are responses); the request is
+        // gone, so answer with a problem that carries what we know of it.
         Err(err) => {
             let status = err.as_response_error().status_code();
-            return Err(AppError::from_status(status, None).into());
+            return Err(Unanswered::new(
+                AppError::from_status(status, None),
+                lang,
+                &path,
+                &request_id,
+            )
+            .into());
         }
     };
     let mut res = TASK_REQUEST_ID.sync_scope(request_id.clone(), || as_problem(res, &request_id));
@@ -119,6 +140,47 @@ pub async fn request_context(
         );
     });
     Ok(res)
+}
+
+/// An error answered without a request at hand (after a panic): rendered as a problem in the
+/// request's language, with its path and id.
+#[derive(Debug)]
+struct Unanswered {
+    response: std::sync::Mutex<Option<HttpResponse>>,
+    status: actix_web::http::StatusCode,
+}
+
+impl Unanswered {
+    fn new(err: AppError, lang: Lang, path: &str, request_id: &str) -> Self {
+        let mut response = err.render(lang, Some(path), Some(request_id));
+        if let Ok(v) = HeaderValue::from_str(request_id) {
+            response.headers_mut().insert(X_REQUEST_ID.clone(), v);
+        }
+        Unanswered {
+            status: response.status(),
+            response: std::sync::Mutex::new(Some(response)),
+        }
+    }
+}
+
+impl std::fmt::Display for Unanswered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HTTP {}", self.status)
+    }
+}
+
+impl actix_web::ResponseError for Unanswered {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        self.response
+            .lock()
+            .ok()
+            .and_then(|mut r| r.take())
+            .unwrap_or_else(|| AppError::internal("answered twice").render(Lang::Zh, None, None))
+    }
 }
 
 /// Renders any error response as problem+json in the request's language.
@@ -247,6 +309,38 @@ mod tests {
         assert_eq!(acceptable_request_id(&spaced), None);
         let long = HeaderValue::from_str(&"a".repeat(129)).unwrap();
         assert_eq!(acceptable_request_id(&long), None);
+    }
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_a_500_problem_with_the_request_id() {
+        use actix_web::{middleware::from_fn, test, App};
+        async fn boom() -> HttpResponse {
+            panic!("a bug")
+        }
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(request_context))
+                .route("/boom", web::get().to(boom)),
+        )
+        .await;
+        let req = test::TestRequest::get()
+            .uri("/boom")
+            .insert_header(("x-request-id", "rid-panic"))
+            .insert_header(("accept-language", "en"))
+            .to_request();
+        let Err(err) = test::try_call_service(&app, req).await else {
+            panic!("expected an error, not a response or a dropped connection")
+        };
+        let res = err.error_response();
+        assert_eq!(res.status().as_u16(), 500);
+        assert_eq!(res.headers().get("content-type").unwrap(), PROBLEM_JSON);
+        assert_eq!(res.headers().get("x-request-id").unwrap(), "rid-panic");
+        let body = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let problem: crate::error::Problem = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem.request_id.as_deref(), Some("rid-panic"));
+        assert_eq!(problem.instance.as_deref(), Some("/boom"));
+        assert_eq!(problem.title, "Internal server error");
+        assert!(!String::from_utf8_lossy(&body).contains("a bug"));
     }
 
     #[test]

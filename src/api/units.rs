@@ -123,6 +123,13 @@ fn enum_issue(field: &str, expected: &str) -> FieldIssue {
 
 /// One page of units.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"items": [{
+    "id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "name": "区司法局", "short_code": "justice",
+    "kind": "district_department", "categories": ["approval_service", "law_enforcement", "policy_making"],
+    "head": null, "deputies": [], "delegation_allowed": false, "active": true,
+    "programme_role": "lead", "lead_activity": "enforcement",
+    "created_at": "2026-11-28T05:00:00Z", "updated_at": "2026-11-28T05:00:00Z", "version": 1
+}], "next_cursor": "eyJ2IjoxLCJhZnRlciI6IjAxOTBiN2UyLThjMWEtN2NjMy05YTUxLTFmMmUzZDRjNWI2YSJ9"}))]
 pub struct UnitList {
     /// The units, in creation order (Annex 1 order for the seeded ones).
     pub items: Vec<Unit>,
@@ -274,6 +281,13 @@ pub struct LookupUnits {
 
 /// The result of a lookup: the units found, in the order asked, and the names not found.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[schema(example = json!({"found": [{
+    "id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "name": "区司法局", "short_code": "justice",
+    "kind": "district_department", "categories": ["approval_service", "law_enforcement", "policy_making"],
+    "head": null, "deputies": [], "delegation_allowed": false, "active": true,
+    "programme_role": "lead", "lead_activity": "enforcement",
+    "created_at": "2026-11-28T05:00:00Z", "updated_at": "2026-11-28T05:00:00Z", "version": 1
+}], "missing": ["区不存在局"]}))]
 pub struct UnitLookup {
     /// Units whose name was asked, in the order of the request (each once).
     pub found: Vec<Unit>,
