@@ -26,11 +26,39 @@ enum Command {
     /// Load the Annex 1 units that are not stored yet (by name) and exit; running it twice
     /// changes nothing.
     Seed,
+    /// Manage accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Print the OpenAPI 3.1 document.
     Openapi {
         /// Write to this file instead of standard output.
         #[arg(long, short)]
         output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create an account and print its one-time password (changed at first sign-in).
+    Add {
+        /// Sign-in name: 3–32 of a-z, 0-9, . _ -
+        #[arg(long)]
+        username: String,
+        /// admin, coordinator, leader, lead or unit.
+        #[arg(long)]
+        role: String,
+        /// The unit it acts for: its id, short code or exact name (required for coordinator,
+        /// lead and unit).
+        #[arg(long)]
+        unit: Option<String>,
+        /// For a lead: window, enforcement or complaint.
+        #[arg(long)]
+        activity: Option<String>,
+        /// Name shown to people (default: the username).
+        #[arg(long)]
+        display_name: Option<String>,
     },
 }
 
@@ -59,6 +87,23 @@ pub fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
         Command::Seed => seed(&config),
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    role,
+                    unit,
+                    activity,
+                    display_name,
+                },
+        } => user_add(
+            &config,
+            &username,
+            &role,
+            unit.as_deref(),
+            activity.as_deref(),
+            display_name.as_deref(),
+        ),
         Command::Openapi { .. } => ExitCode::SUCCESS,
     }
 }
@@ -88,6 +133,11 @@ fn serve(config: Config) -> ExitCode {
             config.bind,
             config.database.redacted()
         );
+        if let Some((username, password)) = &app.first_admin {
+            // Printed once, to the console only: never logged, stored only as a hash.
+            println!("first start: created the account '{username}' with the one-time password  {password}");
+            println!("  sign in and change it now (POST /api/v1/auth/login, then /api/v1/auth/password)");
+        }
         println!("frontline is serving on {base}");
         println!("  API docs:  {base}/docs/");
         println!("  OpenAPI:   {base}/api/v1/openapi.json");
@@ -150,5 +200,92 @@ fn seed(config: &Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("seed failed: {e}")),
+    }
+}
+
+fn user_add(
+    config: &Config,
+    username: &str,
+    role: &str,
+    unit: Option<&str>,
+    activity: Option<&str>,
+    display_name: Option<&str>,
+) -> ExitCode {
+    use std::str::FromStr;
+
+    use crate::domain::account::{role_shape_issues, Role};
+    use crate::domain::unit::Activity;
+
+    let Ok(role) = Role::from_str(role) else {
+        return fail(format!("--role must be one of: {}", Role::expected()));
+    };
+    let activity = match activity.map(Activity::from_str).transpose() {
+        Ok(a) => a,
+        Err(e) => return fail(format!("--activity {e}")),
+    };
+    let ok_name = (3..=32).contains(&username.len())
+        && username.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+        });
+    if !ok_name {
+        return fail("--username must be 3 to 32 of a-z, 0-9, . _ -".into());
+    }
+    let hasher = match crate::auth::password::Hasher::new(&config.auth) {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
+    let mut conn = match crate::db::connect(&config.database, config.sqlite_busy_timeout_ms) {
+        Ok(c) => c,
+        Err(e) => {
+            return fail(format!(
+                "cannot connect to {}: {e}",
+                config.database.redacted()
+            ))
+        }
+    };
+    if let Err(e) = crate::db::with_startup_lock(&mut conn, crate::db::run_migrations) {
+        return fail(format!("migration failed: {e}"));
+    }
+    let unit_id = match unit {
+        None => None,
+        Some(key) => match crate::store::units::find_by_key(&mut conn, key) {
+            Ok(Some(u)) => Some(u.id.to_string()),
+            Ok(None) => return fail(format!("no unit has the id, short code or name {key:?}")),
+            Err(e) => return fail(e.to_string()),
+        },
+    };
+    if let Some((field, _, _, en)) = role_shape_issues(role, unit_id.is_some(), activity).first() {
+        return fail(format!("{field}: {en}"));
+    }
+    let otp = crate::auth::password::one_time_password();
+    let hash = match hasher.hash(&otp) {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
+    let new = crate::store::users::new_account(
+        username,
+        display_name.unwrap_or(username),
+        role,
+        unit_id,
+        activity,
+        hash,
+    );
+    let ctx = crate::store::audit::AuditCtx {
+        actor_username: Some("frontline user add".into()),
+        ..Default::default()
+    };
+    match crate::api::users::create_account(&mut conn, &ctx, &new) {
+        Ok(user) => {
+            println!(
+                "created {} ({}) with the one-time password  {otp}",
+                user.username, user.role
+            );
+            println!("it must be changed at first sign-in");
+            ExitCode::SUCCESS
+        }
+        Err(crate::error::AppError::Conflict { .. }) => {
+            fail(format!("the username {username} is taken"))
+        }
+        Err(e) => fail(e.to_string()),
     }
 }

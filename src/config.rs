@@ -40,6 +40,60 @@ pub struct Config {
     pub workers: Option<usize>,
     /// `FRONTLINE_SQLITE_BUSY_TIMEOUT_MS`: how long SQLite waits for a lock before giving up.
     pub sqlite_busy_timeout_ms: u32,
+    /// Sign-in, tokens, lockout and password settings.
+    pub auth: AuthSettings,
+    /// `FRONTLINE_AUDIT_RETENTION_DAYS`: the audit log is kept at least this long (≥ 180).
+    pub audit_retention_days: u32,
+}
+
+/// A secret that never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Sign-in, token, lockout and password settings.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// `FRONTLINE_JWT_SECRET`: the HS256 signing secret, at least 32 bytes. Without it a random
+    /// secret is generated once and kept in the data folder (SQLite only).
+    pub jwt_secret: Option<Secret>,
+    /// `FRONTLINE_JWT_KID`: the key id of `jwt_secret`, in each token's header.
+    pub jwt_kid: String,
+    /// `FRONTLINE_JWT_PREVIOUS_SECRET` and `FRONTLINE_JWT_PREVIOUS_KID`: a retired key still
+    /// accepted (not used to sign), for rotation.
+    pub jwt_previous: Option<(String, Secret)>,
+    /// `FRONTLINE_JWT_ISSUER`: the `iss` claim.
+    pub issuer: String,
+    /// `FRONTLINE_JWT_AUDIENCE`: the `aud` claim.
+    pub audience: String,
+    /// `FRONTLINE_ACCESS_TOKEN_MINUTES`: access token lifetime.
+    pub access_minutes: u32,
+    /// `FRONTLINE_REFRESH_IDLE_HOURS`: a refresh token unused this long expires.
+    pub refresh_idle_hours: u32,
+    /// `FRONTLINE_REFRESH_ABSOLUTE_DAYS`: a login's refresh chain ends this long after login.
+    pub refresh_absolute_days: u32,
+    /// `FRONTLINE_LOGIN_MAX_FAILURES`: failures within the window that lock an account.
+    pub login_max_failures: u32,
+    /// `FRONTLINE_LOGIN_FAILURE_WINDOW_MINUTES`: the window in which failures count.
+    pub login_failure_window_minutes: u32,
+    /// `FRONTLINE_LOGIN_LOCK_MINUTES`: how long a locked account stays locked.
+    pub login_lock_minutes: u32,
+    /// `FRONTLINE_LOGIN_RATE_PER_MINUTE`: login requests per client address per minute; more
+    /// answer 429.
+    pub login_rate_per_minute: u32,
+    /// `FRONTLINE_PASSWORD_MIN_LENGTH`: shortest password.
+    pub password_min_length: u32,
+    /// `FRONTLINE_PASSWORD_MIN_CLASSES`: fewest character classes (of lower, upper, digit, other).
+    pub password_min_classes: u32,
+    /// `FRONTLINE_ARGON2_MEMORY_KIB` and `FRONTLINE_ARGON2_ITERATIONS`: argon2id cost.
+    pub argon2_memory_kib: u32,
+    /// See `argon2_memory_kib`.
+    pub argon2_iterations: u32,
 }
 
 /// A setting that could not be used; names the variable, never echoes a secret.
@@ -97,6 +151,74 @@ impl Config {
             0,
             600_000,
         )?;
+        let secret = |var: &'static str| -> Result<Option<Secret>, ConfigError> {
+            match lookup(var).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) if v.len() < 32 => Err(ConfigError {
+                    var,
+                    reason: "must be at least 32 bytes".into(),
+                }),
+                Some(v) => Ok(Some(Secret(v))),
+            }
+        };
+        let jwt_previous = match secret("FRONTLINE_JWT_PREVIOUS_SECRET")? {
+            None => None,
+            Some(s) => Some((
+                get("FRONTLINE_JWT_PREVIOUS_KID").ok_or(ConfigError {
+                    var: "FRONTLINE_JWT_PREVIOUS_KID",
+                    reason: "required with FRONTLINE_JWT_PREVIOUS_SECRET".into(),
+                })?,
+                s,
+            )),
+        };
+        let jwt_kid = get("FRONTLINE_JWT_KID").unwrap_or_else(|| "k1".into());
+        if jwt_previous
+            .as_ref()
+            .is_some_and(|(kid, _)| *kid == jwt_kid)
+        {
+            return Err(ConfigError {
+                var: "FRONTLINE_JWT_PREVIOUS_KID",
+                reason: "must differ from FRONTLINE_JWT_KID".into(),
+            });
+        }
+        let auth = AuthSettings {
+            jwt_secret: secret("FRONTLINE_JWT_SECRET")?,
+            jwt_kid,
+            jwt_previous,
+            issuer: get("FRONTLINE_JWT_ISSUER").unwrap_or_else(|| "frontline".into()),
+            audience: get("FRONTLINE_JWT_AUDIENCE").unwrap_or_else(|| "frontline-api".into()),
+            access_minutes: parse_num(&get, "FRONTLINE_ACCESS_TOKEN_MINUTES", 15, 1, 1_440)?,
+            refresh_idle_hours: parse_num(&get, "FRONTLINE_REFRESH_IDLE_HOURS", 12, 1, 720)?,
+            refresh_absolute_days: parse_num(&get, "FRONTLINE_REFRESH_ABSOLUTE_DAYS", 7, 1, 365)?,
+            login_max_failures: parse_num(&get, "FRONTLINE_LOGIN_MAX_FAILURES", 5, 1, 100)?,
+            login_failure_window_minutes: parse_num(
+                &get,
+                "FRONTLINE_LOGIN_FAILURE_WINDOW_MINUTES",
+                15,
+                1,
+                1_440,
+            )?,
+            login_lock_minutes: parse_num(&get, "FRONTLINE_LOGIN_LOCK_MINUTES", 15, 1, 1_440)?,
+            login_rate_per_minute: parse_num(
+                &get,
+                "FRONTLINE_LOGIN_RATE_PER_MINUTE",
+                20,
+                1,
+                10_000,
+            )?,
+            password_min_length: parse_num(&get, "FRONTLINE_PASSWORD_MIN_LENGTH", 10, 8, 128)?,
+            password_min_classes: parse_num(&get, "FRONTLINE_PASSWORD_MIN_CLASSES", 3, 1, 4)?,
+            argon2_memory_kib: parse_num(
+                &get,
+                "FRONTLINE_ARGON2_MEMORY_KIB",
+                19_456,
+                1_024,
+                1 << 21,
+            )?,
+            argon2_iterations: parse_num(&get, "FRONTLINE_ARGON2_ITERATIONS", 2, 1, 20)?,
+        };
+        let audit_retention_days =
+            parse_num(&get, "FRONTLINE_AUDIT_RETENTION_DAYS", 365, 180, 36_500)?;
         Ok(Config {
             database,
             bind: get("FRONTLINE_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
@@ -106,6 +228,8 @@ impl Config {
             log_filter: get("FRONTLINE_LOG").unwrap_or_else(|| DEFAULT_LOG.into()),
             workers,
             sqlite_busy_timeout_ms,
+            auth,
+            audit_retention_days,
         })
     }
 
@@ -170,6 +294,16 @@ mod tests {
         assert_eq!(e.var, "FRONTLINE_POOL_SIZE");
         let e = config(&[("FRONTLINE_BODY_LIMIT", "lots")]).unwrap_err();
         assert_eq!(e.var, "FRONTLINE_BODY_LIMIT");
+    }
+
+    #[test]
+    fn a_short_jwt_secret_is_refused_and_a_secret_never_prints() {
+        let e = config(&[("FRONTLINE_JWT_SECRET", "short")]).unwrap_err();
+        assert_eq!(e.var, "FRONTLINE_JWT_SECRET");
+        let c = config(&[("FRONTLINE_JWT_SECRET", "0123456789abcdef0123456789abcdef")]).unwrap();
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+        let e = config(&[("FRONTLINE_AUDIT_RETENTION_DAYS", "90")]).unwrap_err();
+        assert_eq!(e.var, "FRONTLINE_AUDIT_RETENTION_DAYS");
     }
 
     #[test]

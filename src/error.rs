@@ -126,6 +126,34 @@ pub enum AppError {
         /// Methods the path answers.
         allow: Vec<String>,
     },
+    /// 401: no valid access token (missing, malformed, expired, revoked, or its user inactive).
+    #[error("unauthorized: {0}")]
+    Unauthorized(String),
+    /// 401: sign-in refused; the same answer for an unknown user, a wrong password and a
+    /// locked account.
+    #[error("invalid credentials")]
+    InvalidCredentials,
+    /// 403: the caller's role or unit may not do this (`code` says which rule refused).
+    #[error("forbidden: {code}")]
+    Forbidden {
+        /// `role`, `unit`, `password_change_required`, …
+        code: &'static str,
+    },
+    /// 428: the write needs `If-Match` with the resource's `ETag`.
+    #[error("If-Match required")]
+    PreconditionRequired,
+    /// 412: `If-Match` does not hold the current `ETag`: someone changed the resource.
+    #[error("stale version")]
+    PreconditionFailed {
+        /// The current `ETag`.
+        current: String,
+    },
+    /// 429: too many requests from this client; retry after the given seconds.
+    #[error("too many requests")]
+    TooManyRequests {
+        /// Seconds until a retry can succeed.
+        retry_after: u64,
+    },
     /// 409: the write conflicts with stored data (a unique name, say).
     #[error("conflict on {constraint}")]
     Conflict {
@@ -209,6 +237,12 @@ impl AppError {
             AppError::RouteNotFound => "route-not-found",
             AppError::MethodNotAllowed { .. } => "method-not-allowed",
             AppError::Conflict { .. } => "conflict",
+            AppError::Unauthorized(_) => "unauthorized",
+            AppError::InvalidCredentials => "invalid-credentials",
+            AppError::Forbidden { .. } => "forbidden",
+            AppError::PreconditionRequired => "precondition-required",
+            AppError::PreconditionFailed { .. } => "precondition-failed",
+            AppError::TooManyRequests { .. } => "too-many-requests",
             AppError::PayloadTooLarge { .. } => "payload-too-large",
             AppError::UnsupportedMediaType => "unsupported-media-type",
             AppError::Validation(_) => "validation-failed",
@@ -267,14 +301,46 @@ impl AppError {
                     Lang::En => format!("This path accepts only: {}", allow.join(", ")),
                 },
             ),
+            AppError::Unauthorized(_) => (
+                lang.pick("未登录或令牌无效", "Unauthorized"),
+                lang.pick("请先登录：缺少访问令牌，或令牌无效、已过期、已注销", "Sign in first: the access token is missing, invalid, expired or revoked").into(),
+            ),
+            AppError::InvalidCredentials => (
+                lang.pick("登录失败", "Sign-in failed"),
+                lang.pick("用户名或密码错误，或账户暂时锁定", "Wrong username or password, or the account is locked for a while").into(),
+            ),
+            AppError::Forbidden { code } => (
+                lang.pick("无权操作", "Forbidden"),
+                match (*code, lang) {
+                    ("password_change_required", Lang::Zh) => "请先修改初始密码（POST /api/v1/auth/password）".into(),
+                    ("password_change_required", Lang::En) => "Change your one-time password first (POST /api/v1/auth/password)".into(),
+                    ("unit", Lang::Zh) => "只能操作本单位的记录".into(),
+                    ("unit", Lang::En) => "You may act only on your own unit's records".into(),
+                    (_, Lang::Zh) => "您的角色无权执行此操作".into(),
+                    (_, Lang::En) => "Your role may not do this".into(),
+                },
+            ),
+            AppError::PreconditionRequired => (
+                lang.pick("缺少 If-Match", "Precondition required"),
+                lang.pick("修改须带 If-Match 请求头，值为读取时的 ETag", "A change needs an If-Match header holding the ETag you read").into(),
+            ),
+            AppError::PreconditionFailed { current } => (
+                lang.pick("版本已变化", "Precondition failed"),
+                match lang {
+                    Lang::Zh => format!("该记录已被他人修改（当前 ETag {current}），请重新读取后再改"),
+                    Lang::En => format!("The record changed since you read it (current ETag {current}); read it again"),
+                },
+            ),
+            AppError::TooManyRequests { retry_after } => (
+                lang.pick("请求过于频繁", "Too many requests"),
+                match lang {
+                    Lang::Zh => format!("请在 {retry_after} 秒后重试"),
+                    Lang::En => format!("Retry in {retry_after} seconds"),
+                },
+            ),
             AppError::Conflict { constraint } => (
                 lang.pick("与已有数据冲突", "Conflict"),
-                match lang {
-                    Lang::Zh => format!("与已有记录冲突（{constraint}）"),
-                    Lang::En => {
-                        format!("The request conflicts with a stored record ({constraint})")
-                    }
-                },
+                conflict_detail(constraint, lang),
             ),
             AppError::PayloadTooLarge { limit } => (
                 lang.pick("请求体过大", "Payload too large"),
@@ -363,6 +429,15 @@ impl AppError {
             AppError::Unavailable(_) => {
                 res.insert_header((header::RETRY_AFTER, "5"));
             }
+            AppError::TooManyRequests { retry_after } => {
+                res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            AppError::Unauthorized(_) => {
+                res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"frontline\""));
+            }
+            AppError::PreconditionFailed { current } => {
+                res.insert_header((header::ETAG, current.as_str()));
+            }
             _ => {}
         }
         res.body(body)
@@ -372,8 +447,27 @@ impl AppError {
 fn resource_zh(resource: &str) -> &'static str {
     match resource {
         "unit" => "单位",
+        "user" => "用户",
         _ => "资源",
     }
+}
+
+/// What a conflict means to people, by constraint name.
+fn conflict_detail(constraint: &str, lang: Lang) -> String {
+    let (zh, en) = match constraint {
+        "units_name_key" => ("已有同名单位", "A unit with this name exists"),
+        "units_short_code_key" => ("已有相同简码的单位", "A unit with this short code exists"),
+        "users_username_key" => ("用户名已被使用", "This username is taken"),
+        "last_admin" => (
+            "不能停用或降级最后一个管理员",
+            "The last active admin cannot be deactivated or demoted",
+        ),
+        _ => (
+            "与已有记录冲突",
+            "The request conflicts with a stored record",
+        ),
+    };
+    lang.pick(zh, en).to_owned()
 }
 
 impl ResponseError for AppError {
@@ -385,6 +479,11 @@ impl ResponseError for AppError {
             AppError::NotFound { .. } | AppError::RouteNotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Unauthorized(_) | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,
+            AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -413,7 +512,10 @@ impl From<diesel::result::Error> for AppError {
             },
             E::DatabaseError(kind, info) => match kind {
                 K::UniqueViolation => AppError::Conflict {
-                    constraint: info.constraint_name().unwrap_or("unique").to_owned(),
+                    constraint: info
+                        .constraint_name()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| sqlite_constraint_name(info.message())),
                 },
                 K::ClosedConnection | K::SerializationFailure => {
                     AppError::Unavailable(e.to_string())
@@ -423,6 +525,16 @@ impl From<diesel::result::Error> for AppError {
             },
             _ => AppError::Internal(e.to_string()),
         }
+    }
+}
+
+/// SQLite names no constraint, only its columns ("UNIQUE constraint failed: units.name"); this
+/// gives the PostgreSQL name of the same constraint (`units_name_key`), so call sites and
+/// messages match on one name.
+fn sqlite_constraint_name(message: &str) -> String {
+    match message.strip_prefix("UNIQUE constraint failed: ") {
+        Some(cols) if !cols.contains(',') => format!("{}_key", cols.trim().replace('.', "_")),
+        _ => "unique".into(),
     }
 }
 
@@ -481,6 +593,23 @@ mod tests {
         assert_eq!(zh[0].code, en[0].code);
         assert_eq!(zh[0].message, "不能为空");
         assert_eq!(en[0].message, "must not be blank");
+    }
+
+    #[test]
+    fn sqlite_unique_violations_get_the_postgres_constraint_name() {
+        assert_eq!(
+            sqlite_constraint_name("UNIQUE constraint failed: units.name"),
+            "units_name_key"
+        );
+        assert_eq!(
+            sqlite_constraint_name("UNIQUE constraint failed: users.username"),
+            "users_username_key"
+        );
+        assert_eq!(
+            sqlite_constraint_name("UNIQUE constraint failed: a.x, a.y"),
+            "unique"
+        );
+        assert_eq!(sqlite_constraint_name("something else"), "unique");
     }
 
     #[test]

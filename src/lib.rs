@@ -7,6 +7,7 @@
 //! `application/problem+json`.
 
 pub mod api;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod db;

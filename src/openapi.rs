@@ -2,7 +2,8 @@
 //! collected from [`crate::api::configure`] by `utoipa_actix_web`, so that the document and
 //! the server are built from the same route table.
 
-use utoipa::OpenApi;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{FieldError, Problem};
@@ -21,11 +22,36 @@ pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` h
     ),
     tags(
         (name = "units", description = "参与单位: the units of Annex 1 and the programme's offices"),
+        (name = "auth", description = "Sign-in sessions: login, refresh, logout, password"),
+        (name = "users", description = "Accounts and their roles"),
+        (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Probes and the API description"),
     ),
-    components(schemas(Problem, FieldError))
+    components(schemas(Problem, FieldError)),
+    modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
+
+/// Adds the `bearer` security scheme: the access token of `POST /api/v1/auth/login`.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "The `access_token` of `POST /api/v1/auth/login` (15 minutes by default)",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The whole document, as the server serves it.
 pub fn spec() -> utoipa::openapi::OpenApi {

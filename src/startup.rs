@@ -13,9 +13,13 @@ use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::api::extract::{query_error, BodyLimit};
 use crate::api::meta::SpecJson;
+use crate::auth::password::{one_time_password, Hasher};
+use crate::auth::AuthState;
 use crate::config::Config;
 use crate::db::{self, DbPool};
+use crate::domain::account::Role;
 use crate::domain::annex1;
+use crate::store::audit::AuditCtx;
 use crate::store::units::SeedReport;
 use crate::telemetry::{self, RouteTable};
 
@@ -25,6 +29,9 @@ pub enum StartupError {
     /// The database could not be reached, migrated or seeded.
     #[error("database: {0}")]
     Database(String),
+    /// A setting could not be used.
+    #[error("configuration: {0}")]
+    Config(String),
     /// The address could not be bound.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -42,12 +49,17 @@ pub struct Prepared {
     pub migrations: Vec<String>,
     /// The seed, when the database was empty.
     pub seeded: Option<SeedReport>,
+    /// The first admin's username and one-time password, when the database had no account.
+    pub first_admin: Option<(String, String)>,
 }
+
+/// Username of the account created on the first start.
+pub const FIRST_ADMIN: &str = "admin";
 
 /// Connects, applies pending migrations and, on an empty database, seeds Annex 1, holding the
 /// start-up lock so that instances starting together do this once. Blocking: call it from a
 /// blocking thread.
-pub fn prepare_database(config: &Config) -> Result<Prepared, StartupError> {
+pub fn prepare_database(config: &Config, hasher: &Hasher) -> Result<Prepared, StartupError> {
     let mut conn = db::connect(&config.database, config.sqlite_busy_timeout_ms).map_err(|e| {
         StartupError::Database(format!(
             "cannot connect to {}: {e}",
@@ -65,7 +77,30 @@ pub fn prepare_database(config: &Config) -> Result<Prepared, StartupError> {
         } else {
             None
         };
-        Ok(Prepared { migrations, seeded })
+        let first_admin = if crate::store::users::count(conn).map_err(|e| e.to_string())? == 0 {
+            let otp = one_time_password();
+            let new = crate::store::users::new_account(
+                FIRST_ADMIN,
+                "Administrator",
+                Role::Admin,
+                None,
+                None,
+                hasher.hash(&otp)?,
+            );
+            let ctx = AuditCtx {
+                actor_username: Some("frontline serve (first start)".into()),
+                ..Default::default()
+            };
+            crate::api::users::create_account(conn, &ctx, &new).map_err(|e| e.to_string())?;
+            Some((FIRST_ADMIN.to_owned(), otp))
+        } else {
+            None
+        };
+        Ok(Prepared {
+            migrations,
+            seeded,
+            first_admin,
+        })
     })
     .map_err(StartupError::Database)
 }
@@ -75,13 +110,19 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    /// The first admin's username and one-time password, when this start created it: print it
+    /// once to the console, never to the log.
+    pub first_admin: Option<(String, String)>,
 }
 
 impl Application {
     /// Prepares the database, builds the pool and binds `config.bind`.
     pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let auth = AuthState::new(&config.auth, config.data_dir().as_deref())
+            .map_err(StartupError::Config)?;
         let cfg = config.clone();
-        let prepared = web::block(move || prepare_database(&cfg))
+        let hasher = auth.hasher.clone();
+        let prepared = web::block(move || prepare_database(&cfg, &hasher))
             .await
             .map_err(|e| StartupError::Database(e.to_string()))??;
         for m in &prepared.migrations {
@@ -97,11 +138,13 @@ impl Application {
             config.sqlite_busy_timeout_ms,
         )
         .map_err(|e| StartupError::Database(e.to_string()))?;
-        Self::with_pool(&config, pool)
+        let mut app = Self::with_pool(&config, pool, auth)?;
+        app.first_admin = prepared.first_admin;
+        Ok(app)
     }
 
     /// Binds and builds the server on a ready pool.
-    pub fn with_pool(config: &Config, pool: DbPool) -> Result<Self, StartupError> {
+    pub fn with_pool(config: &Config, pool: DbPool, auth: AuthState) -> Result<Self, StartupError> {
         let bind_err = |source| StartupError::Bind {
             addr: config.bind.clone(),
             source,
@@ -116,6 +159,7 @@ impl Application {
         ));
         let spec_json = web::Data::new(SpecJson(serde_json::to_string(&spec).unwrap_or_default()));
         let pool_data = web::Data::new(pool.clone());
+        let auth = web::Data::new(auth);
         let limit = config.body_limit;
 
         let mut server = HttpServer::new(move || {
@@ -124,6 +168,7 @@ impl Application {
                 .configure(crate::api::configure)
                 .split_for_parts();
             app.app_data(pool_data.clone())
+                .app_data(auth.clone())
                 .app_data(spec_json.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(limit))
@@ -151,6 +196,7 @@ impl Application {
             port,
             server: server.run(),
             pool,
+            first_admin: None,
         })
     }
 

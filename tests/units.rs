@@ -64,7 +64,12 @@ both_backends! {
         let mut conn = app.db();
         let report = frontline::store::units::seed(&mut conn, &annex1::seed_units()).expect("seed");
         assert_eq!((report.inserted, report.existing), (0, 46));
-        let prepared = frontline::startup::prepare_database(&app.config).expect("prepare again");
+        let prepared = frontline::startup::prepare_database(
+            &app.config,
+            &frontline::auth::password::Hasher::new(&app.config.auth).unwrap(),
+        )
+        .expect("prepare again");
+        assert!(prepared.first_admin.is_none(), "the first admin is created once");
         assert!(prepared.seeded.is_none(), "a non-empty database is not seeded again");
         assert!(prepared.migrations.is_empty());
         let after = app.all_units("").await;

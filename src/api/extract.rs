@@ -71,7 +71,12 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         // serde names the field in the message for unknown and missing fields.
         // The path already ends with an unknown field; a missing one is named in the message.
         let (field, code) = if let Some(name) = backticked(&message, "unknown field `") {
-            (if path == "." { name } else { path }, "unknown_field")
+            let code = if READ_ONLY.contains(&name.as_str()) {
+                "read_only"
+            } else {
+                "unknown_field"
+            };
+            (if path == "." { name } else { path }, code)
         } else if let Some(name) = backticked(&message, "missing field `") {
             (join_path(&path, &name), "required")
         } else {
@@ -92,6 +97,20 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
         .map_err(|e| AppError::MalformedJson(e.to_string()))?;
     Ok(value)
 }
+
+/// Fields the server sets: a body that names one is refused as `read_only`, never silently
+/// ignored.
+const READ_ONLY: [&str; 9] = [
+    "id",
+    "version",
+    "created_at",
+    "updated_at",
+    "status",
+    "password_hash",
+    "must_change_password",
+    "locked_until",
+    "password_changed_at",
+];
 
 fn backticked(message: &str, prefix: &str) -> Option<String> {
     let rest = &message[message.find(prefix)? + prefix.len()..];
@@ -206,6 +225,15 @@ pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Err
         )
     };
     AppError::InvalidParameters(vec![issue]).into()
+}
+
+/// For PATCH bodies: tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
 }
 
 #[cfg(test)]

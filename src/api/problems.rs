@@ -60,3 +60,37 @@ pub enum BodyErrors {
         example = json!({"type": "urn:frontline:problem:validation-failed", "title": "数据校验未通过", "status": 422, "detail": "一个或多个字段无效，见 errors", "instance": "/api/v1/units/lookup", "request_id": "0190b7e2-8c1a-7cc3-9a51-000000000001", "errors": [{"field": "names[0]", "code": "blank", "message": "不能为空"}]}))]
     Validation(Problem),
 }
+
+/// Errors of an operation that needs a signed-in caller.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum AuthErrors {
+    /// No valid access token.
+    #[response(status = 401, description = "No valid access token: missing, malformed, expired, revoked, or its account inactive", content_type = "application/problem+json",
+        headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"frontline\"`")),
+        example = json!({"type": "urn:frontline:problem:unauthorized", "title": "未登录或令牌无效", "status": 401, "detail": "请先登录：缺少访问令牌，或令牌无效、已过期、已注销", "instance": "/api/v1/users", "request_id": "0190b7e2-8c1a-7cc3-9a51-000000000001"}))]
+    Unauthorized(Problem),
+    /// The caller's role or unit may not do this, or a generated password must be changed first.
+    #[response(status = 403, description = "The caller's role or unit may not do this, or a generated password must be changed first", content_type = "application/problem+json",
+        example = json!({"type": "urn:frontline:problem:forbidden", "title": "无权操作", "status": 403, "detail": "您的角色无权执行此操作", "instance": "/api/v1/users", "request_id": "0190b7e2-8c1a-7cc3-9a51-000000000001"}))]
+    Forbidden(Problem),
+}
+
+/// Errors of a conditional write.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum WriteErrors {
+    /// The write conflicts with stored data.
+    #[response(status = 409, description = "The write conflicts with stored data (a name or username taken)", content_type = "application/problem+json",
+        example = json!({"type": "urn:frontline:problem:conflict", "title": "与已有数据冲突", "status": 409, "detail": "已有同名单位", "instance": "/api/v1/units", "request_id": "0190b7e2-8c1a-7cc3-9a51-000000000001"}))]
+    Conflict(Problem),
+    /// `If-Match` names an old version.
+    #[response(status = 412, description = "`If-Match` names an old version: read the resource again", content_type = "application/problem+json",
+        headers(("ETag" = String, description = "The current version")),
+        example = json!({"type": "urn:frontline:problem:precondition-failed", "title": "版本已变化", "status": 412, "detail": "该记录已被他人修改（当前 ETag \"2\"），请重新读取后再改", "instance": "/api/v1/units/0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "request_id": "0190b7e2-8c1a-7cc3-9a51-000000000001"}))]
+    PreconditionFailed(Problem),
+    /// No `If-Match`.
+    #[response(status = 428, description = "A change needs `If-Match` with the `ETag` read", content_type = "application/problem+json",
+        example = json!({"type": "urn:frontline:problem:precondition-required", "title": "缺少 If-Match", "status": 428, "detail": "修改须带 If-Match 请求头，值为读取时的 ETag", "instance": "/api/v1/units/0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "request_id": "0190b7e2-8c1a-7cc3-9a51-000000000001"}))]
+    PreconditionRequired(Problem),
+}

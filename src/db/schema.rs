@@ -30,4 +30,78 @@ diesel::table! {
 }
 
 diesel::joinable!(unit_categories -> units (unit_id));
-diesel::allow_tables_to_appear_in_same_query!(units, unit_categories);
+diesel::joinable!(users -> units (unit_id));
+diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    units,
+    unit_categories,
+    users,
+    refresh_tokens,
+    login_attempts,
+    audit_log
+);
+
+diesel::table! {
+    /// Accounts.
+    users (id) {
+        id -> Text,
+        username -> Text,
+        display_name -> Text,
+        unit_id -> Nullable<Text>,
+        role -> Text,
+        lead_activity -> Nullable<Text>,
+        active -> Bool,
+        password_hash -> Text,
+        must_change_password -> Bool,
+        locked_until -> Nullable<Timestamp>,
+        password_changed_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Refresh tokens, stored as hashes; a family is one login's chain of rotations.
+    refresh_tokens (id) {
+        id -> Text,
+        family_id -> Text,
+        user_id -> Text,
+        token_hash -> Text,
+        issued_at -> Timestamp,
+        family_started_at -> Timestamp,
+        expires_at -> Timestamp,
+        rotated_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    /// Login attempts, for lockout and the per-client rate.
+    login_attempts (id) {
+        id -> Text,
+        username -> Text,
+        client -> Text,
+        at -> Timestamp,
+        succeeded -> Bool,
+    }
+}
+
+diesel::table! {
+    /// The append-only audit log.
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        actor_username -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        actor_unit_id -> Nullable<Text>,
+        action -> Text,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<Text>,
+        changes -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        client_addr -> Nullable<Text>,
+        outcome -> Text,
+    }
+}

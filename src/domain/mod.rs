@@ -1,6 +1,8 @@
 //! Pure types and rules of the programme: no HTTP, no SQL. Each rule cites DOMAIN.md.
 
+pub mod account;
 pub mod annex1;
+pub mod audit;
 pub mod calendar;
 pub mod unit;
 

@@ -2,8 +2,11 @@
 //! [`crate::db::run`] checked out on the blocking pool; writes run in
 //! [`crate::db::write_transaction`]. No business rule lives here.
 
+pub mod audit;
 pub mod health;
+pub mod sessions;
 pub mod units;
+pub mod users;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 

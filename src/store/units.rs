@@ -276,6 +276,150 @@ pub fn seed(conn: &mut AnyConnection, seed: &[SeedUnit]) -> Result<SeedReport, A
     })
 }
 
+/// A unit to create or the full new state of one to update.
+#[derive(Clone, Debug)]
+pub struct UnitWrite {
+    /// Name.
+    pub name: String,
+    /// Short code.
+    pub short_code: String,
+    /// Kind.
+    pub kind: UnitKind,
+    /// Categories.
+    pub categories: Vec<Category>,
+    /// Head.
+    pub head: Option<Person>,
+    /// Deputies.
+    pub deputies: Vec<Person>,
+    /// Delegation allowed.
+    pub delegation_allowed: bool,
+    /// Active.
+    pub active: bool,
+    /// Programme role.
+    pub programme_role: Option<ProgrammeRole>,
+    /// Lead activity.
+    pub lead_activity: Option<Activity>,
+}
+
+impl UnitWrite {
+    /// The state of a stored unit, to apply changes to.
+    pub fn from_unit(u: &Unit) -> Self {
+        UnitWrite {
+            name: u.name.clone(),
+            short_code: u.short_code.clone(),
+            kind: u.kind,
+            categories: u.categories.clone(),
+            head: u.head.clone(),
+            deputies: u.deputies.clone(),
+            delegation_allowed: u.delegation_allowed,
+            active: u.active,
+            programme_role: u.programme_role,
+            lead_activity: u.lead_activity,
+        }
+    }
+}
+
+fn replace_categories(
+    conn: &mut AnyConnection,
+    id: &str,
+    categories: &[Category],
+) -> Result<(), AppError> {
+    diesel::delete(unit_categories::table.filter(unit_categories::unit_id.eq(id))).execute(conn)?;
+    for c in categories {
+        diesel::insert_into(unit_categories::table)
+            .values((
+                unit_categories::unit_id.eq(id),
+                unit_categories::category.eq(c.as_str()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Inserts a unit (call inside a transaction). Name and short code conflicts are 409
+/// `units_name_key` / `units_short_code_key`.
+pub fn insert(conn: &mut AnyConnection, w: &UnitWrite) -> Result<Unit, AppError> {
+    let id = UnitId::generate();
+    let now = crate::store::now();
+    let deputies =
+        serde_json::to_string(&w.deputies).map_err(|e| AppError::internal(e.to_string()))?;
+    diesel::insert_into(units::table)
+        .values(NewUnitRow {
+            id: id.to_string(),
+            name: &w.name,
+            short_code: &w.short_code,
+            kind: w.kind.as_str(),
+            head_name: w.head.as_ref().map(|h| h.name.as_str()),
+            head_title: w.head.as_ref().and_then(|h| h.title.as_deref()),
+            deputies,
+            delegation_allowed: w.delegation_allowed,
+            active: w.active,
+            programme_role: w.programme_role.map(ProgrammeRole::as_str),
+            lead_activity: w.lead_activity.map(Activity::as_str),
+            created_at: now,
+            updated_at: now,
+            version: 1,
+        })
+        .execute(conn)?;
+    replace_categories(conn, &id.to_string(), &w.categories)?;
+    get(conn, id)?.ok_or_else(|| AppError::internal("inserted unit not found"))
+}
+
+/// Writes the new state of unit `id` when its version is `expected_version` (call inside a
+/// transaction); `None` when the version moved on.
+pub fn update(
+    conn: &mut AnyConnection,
+    id: UnitId,
+    expected_version: i64,
+    w: &UnitWrite,
+) -> Result<Option<Unit>, AppError> {
+    let deputies =
+        serde_json::to_string(&w.deputies).map_err(|e| AppError::internal(e.to_string()))?;
+    let n = diesel::update(
+        units::table
+            .filter(units::id.eq(id.to_string()))
+            .filter(units::version.eq(expected_version)),
+    )
+    .set((
+        units::name.eq(&w.name),
+        units::short_code.eq(&w.short_code),
+        units::kind.eq(w.kind.as_str()),
+        units::head_name.eq(w.head.as_ref().map(|h| h.name.clone())),
+        units::head_title.eq(w.head.as_ref().and_then(|h| h.title.clone())),
+        units::deputies.eq(deputies),
+        units::delegation_allowed.eq(w.delegation_allowed),
+        units::active.eq(w.active),
+        units::programme_role.eq(w.programme_role.map(ProgrammeRole::as_str)),
+        units::lead_activity.eq(w.lead_activity.map(Activity::as_str)),
+        units::updated_at.eq(crate::store::now()),
+        units::version.eq(expected_version + 1),
+    ))
+    .execute(conn)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    replace_categories(conn, &id.to_string(), &w.categories)?;
+    get(conn, id)
+}
+
+/// The unit whose id, short code or exact name is `key`.
+pub fn find_by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<Unit>, AppError> {
+    let row: Option<UnitRow> = units::table
+        .filter(
+            units::id
+                .eq(key)
+                .or(units::short_code.eq(key))
+                .or(units::name.eq(key)),
+        )
+        .select(units::all_columns)
+        .first(conn)
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some(row) => Ok(with_categories(conn, vec![row])?.pop()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::like_pattern;

@@ -20,6 +20,11 @@ use serde::de::DeserializeOwned;
 /// The environment variable naming a PostgreSQL server (any database on it) for tests.
 pub const POSTGRES_ENV: &str = "FRONTLINE_TEST_POSTGRES_URL";
 
+/// The admin's password after [`TestApp::admin_token`].
+pub const ADMIN_PASSWORD: &str = "Beilin-Root-2026!";
+/// The password of accounts made by [`TestApp::user_with_token`].
+pub const USER_PASSWORD: &str = "Xian-Window-2026!";
+
 /// A backend to run a test on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -35,6 +40,8 @@ pub struct TestApp {
     pub config: Config,
     client: awc::Client,
     pg_admin: Option<(String, String)>,
+    /// The first admin's one-time password.
+    pub admin_password: String,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -105,9 +112,17 @@ fn postgres_url_with_database(url: &str, database: &str) -> String {
     }
 }
 
-/// Settings of a test application: small pool, short time-outs, a 16 KiB body limit.
-pub fn test_config(database_url: &str) -> Config {
+/// The JWT secret of test applications (tests forge tokens with it).
+pub const TEST_JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+
+/// Settings of a test application: small pool, short time-outs, a 16 KiB body limit, cheap
+/// argon2, a known JWT secret; `overrides` replace any of them.
+pub fn test_config(database_url: &str, overrides: &[(&str, &str)]) -> Config {
     let mut env: HashMap<&str, String> = HashMap::new();
+    env.insert("FRONTLINE_JWT_SECRET", TEST_JWT_SECRET.into());
+    env.insert("FRONTLINE_ARGON2_MEMORY_KIB", "1024".into());
+    env.insert("FRONTLINE_ARGON2_ITERATIONS", "1".into());
+    env.insert("FRONTLINE_LOGIN_RATE_PER_MINUTE", "10000".into());
     env.insert("FRONTLINE_DATABASE_URL", database_url.to_owned());
     env.insert("FRONTLINE_BIND", "127.0.0.1:0".into());
     env.insert("FRONTLINE_POOL_SIZE", "4".into());
@@ -115,12 +130,20 @@ pub fn test_config(database_url: &str) -> Config {
     env.insert("FRONTLINE_BODY_LIMIT", "16384".into());
     env.insert("FRONTLINE_WORKERS", "1".into());
     env.insert("FRONTLINE_SQLITE_BUSY_TIMEOUT_MS", "300".into());
+    for (k, v) in overrides {
+        env.insert(k, (*v).to_owned());
+    }
     Config::from_lookup(|k| env.get(k).cloned()).expect("test configuration is valid")
 }
 
 /// Boots the application on `backend` with a fresh database; `None` for PostgreSQL when
 /// `FRONTLINE_TEST_POSTGRES_URL` is not set.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, &[]).await
+}
+
+/// [`spawn_app`] with some settings overridden.
+pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Option<TestApp> {
     if std::env::var("FRONTLINE_TEST_LOG").is_ok() {
         frontline::telemetry::init_logging("info");
     }
@@ -154,10 +177,15 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
             )
         }
     };
-    let config = test_config(&url);
+    let config = test_config(&url, overrides);
     let app = Application::build(config.clone())
         .await
         .expect("the application starts");
+    let admin_password = app
+        .first_admin
+        .clone()
+        .map(|(_, p)| p)
+        .expect("the first start creates an admin");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder()
@@ -171,6 +199,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         config,
         client,
         pg_admin,
+        admin_password,
         _dir: dir,
     })
 }
@@ -231,6 +260,132 @@ impl TestApp {
             headers: res.headers().clone(),
             body: body.to_vec(),
         }
+    }
+
+    /// Sends a request with a bearer token and an optional JSON body.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> Resp {
+        self.call_with(method, path, token, &[], body).await
+    }
+
+    /// [`TestApp::call`] with more headers.
+    pub async fn call_with(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        headers: &[(&str, &str)],
+        body: Option<serde_json::Value>,
+    ) -> Resp {
+        let auth = format!("Bearer {token}");
+        let mut all: Vec<(&str, &str)> = vec![("authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        let bytes = body.map(|b| {
+            all.push(("content-type", "application/json"));
+            serde_json::to_vec(&b).expect("json")
+        });
+        self.send(method, path, &all, bytes).await
+    }
+
+    /// Signs in; the raw answer.
+    pub async fn login(&self, username: &str, password: &str) -> Resp {
+        self.post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"username": username, "password": password}),
+        )
+        .await
+    }
+
+    /// Signs in, expecting success; the token pair.
+    pub async fn login_ok(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> frontline::api::auth::TokenPair {
+        let res = self.login(username, password).await;
+        assert_eq!(res.status, 200, "login {username}: {}", res.text());
+        res.json()
+    }
+
+    /// Signs in with a one-time password, changes it to `new_password`, and returns a fresh
+    /// access token.
+    pub async fn activate(&self, username: &str, otp: &str, new_password: &str) -> String {
+        let first = self.login_ok(username, otp).await;
+        assert!(first.must_change_password);
+        let res = self
+            .call(
+                Method::POST,
+                "/api/v1/auth/password",
+                &first.access_token,
+                Some(serde_json::json!({"current_password": otp, "new_password": new_password})),
+            )
+            .await;
+        assert_eq!(res.status, 204, "{}", res.text());
+        first.access_token
+    }
+
+    /// An access token of the first admin (its password changed to [`ADMIN_PASSWORD`]).
+    pub async fn admin_token(&self) -> String {
+        self.activate("admin", &self.admin_password.clone(), ADMIN_PASSWORD)
+            .await
+    }
+
+    /// Creates an account through the API and signs it in; its record and an access token.
+    pub async fn user_with_token(
+        &self,
+        admin: &str,
+        username: &str,
+        role: &str,
+        unit_id: Option<&str>,
+        activity: Option<&str>,
+    ) -> (frontline::domain::account::User, String) {
+        let res = self
+            .call(
+                Method::POST,
+                "/api/v1/users",
+                admin,
+                Some(serde_json::json!({"username": username, "display_name": username, "role": role, "unit_id": unit_id, "lead_activity": activity})),
+            )
+            .await;
+        assert_eq!(res.status, 201, "create {username}: {}", res.text());
+        let created: frontline::api::users::CreatedUser = res.json();
+        let token = self
+            .activate(username, &created.one_time_password, USER_PASSWORD)
+            .await;
+        (created.user, token)
+    }
+
+    /// How many audit records are stored.
+    pub fn audit_count(&self) -> i64 {
+        use diesel::prelude::*;
+        use frontline::db::schema::audit_log;
+        audit_log::table
+            .count()
+            .get_result(&mut self.db())
+            .expect("count audit records")
+    }
+
+    /// The newest audit record.
+    pub fn last_audit(&self) -> frontline::store::audit::AuditRecord {
+        use diesel::prelude::*;
+        use frontline::db::schema::audit_log;
+        audit_log::table
+            .select(audit_log::all_columns)
+            .order(audit_log::id.desc())
+            .first(&mut self.db())
+            .expect("an audit record")
+    }
+
+    /// Another application on the same backend (its own database) with some settings overridden.
+    pub async fn spawn_like(&self, overrides: &[(&str, &str)]) -> TestApp {
+        spawn_app_with(self.backend, overrides)
+            .await
+            .expect("an app on the same backend")
     }
 
     pub async fn get(&self, path: &str) -> Resp {

@@ -1,6 +1,8 @@
 //! Units (参与单位), read side: the filtered, paginated list; one unit with its `ETag`; and a
 //! lookup of units by exact name (for imports and front ends that hold names, not ids).
 
+pub mod write;
+
 use std::str::FromStr;
 
 use actix_web::http::header;

@@ -1,0 +1,117 @@
+//! The audit log, read side (admin, coordinator): newest first, filtered, cursor-paginated.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::DateTime;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::pagination::{decode_cursor, encode_cursor, parse_limit, DEFAULT_LIMIT};
+use crate::api::problems::{AuthErrors, CommonErrors, ParameterErrors};
+use crate::auth::{policy, AuthUser};
+use crate::db::DbPool;
+use crate::error::{AppError, FieldIssue};
+use crate::store::audit::{AuditFilter, AuditRecord};
+
+/// Query parameters of the audit list.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListAuditParams {
+    /// Only records of this acting account.
+    pub actor_id: Option<String>,
+    /// Only records about this kind of record (`unit`, `user`, `session`).
+    pub target_type: Option<String>,
+    /// Only records about this record.
+    pub target_id: Option<String>,
+    /// Only this action (`unit.update`, `auth.login`, …).
+    pub action: Option<String>,
+    /// From this time on (RFC 3339, inclusive).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-11-01T00:00:00+08:00")]
+    pub from: Option<String>,
+    /// Before this time (RFC 3339, exclusive).
+    #[param(value_type = Option<String>, format = DateTime, example = "2026-12-01T00:00:00+08:00")]
+    pub to: Option<String>,
+    /// Page size, 1–200 (default 50).
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 200)]
+    pub limit: Option<String>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// One page of audit records.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct AuditList {
+    /// Records, newest first.
+    pub items: Vec<AuditRecord>,
+    /// Pass as `cursor` for older records; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+fn time(
+    field: &str,
+    raw: Option<&str>,
+    issues: &mut Vec<FieldIssue>,
+) -> Option<chrono::NaiveDateTime> {
+    let raw = raw?;
+    match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => Some(t.naive_utc()),
+        Err(_) => {
+            issues.push(FieldIssue::new(
+                field,
+                "invalid_datetime",
+                "须为 RFC 3339 时间，如 2026-11-01T00:00:00+08:00",
+                "an RFC 3339 time, e.g. 2026-11-01T00:00:00+08:00",
+            ));
+            None
+        }
+    }
+}
+
+/// Lists audit records (admin, coordinator).
+#[utoipa::path(
+    tag = "audit",
+    operation_id = "list_audit",
+    params(ListAuditParams),
+    responses((status = 200, description = "One page of audit records, newest first", body = AuditList), ParameterErrors, AuthErrors, CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/audit")]
+pub async fn list_audit(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    params: web::Query<ListAuditParams>,
+) -> Result<HttpResponse, AppError> {
+    policy::read_audit(&user)?;
+    let p = params.into_inner();
+    let mut issues = Vec::new();
+    let from = time("from", p.from.as_deref(), &mut issues);
+    let to = time("to", p.to.as_deref(), &mut issues);
+    let limit = parse_limit(p.limit.as_deref())
+        .map_err(|e| issues.push(e))
+        .unwrap_or(DEFAULT_LIMIT);
+    let before = p
+        .cursor
+        .as_deref()
+        .and_then(|c| decode_cursor(c).map_err(|e| issues.push(e)).ok());
+    if !issues.is_empty() {
+        return Err(AppError::InvalidParameters(issues));
+    }
+    let filter = AuditFilter {
+        actor_id: p.actor_id,
+        target_type: p.target_type,
+        target_id: p.target_id,
+        action: p.action,
+        from,
+        to,
+    };
+    let (items, more) = crate::db::run(&pool, move |conn| {
+        crate::store::audit::list(conn, &filter, before.as_deref(), limit)
+    })
+    .await?;
+    let next_cursor = if more {
+        items.last().map(|r| encode_cursor(&r.id))
+    } else {
+        None
+    };
+    Ok(HttpResponse::Ok().json(AuditList { items, next_cursor }))
+}
