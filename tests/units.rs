@@ -4,9 +4,10 @@ mod common;
 
 use std::collections::HashSet;
 
+use actix_web::http::Method;
 use diesel::prelude::*;
 use frontline::domain::annex1;
-use frontline::domain::unit::{Activity, Category, ProgrammeRole, UnitKind};
+use frontline::domain::unit::{Activity, Category, ProgrammeRole, Unit, UnitKind};
 
 fn names(units: &[frontline::domain::unit::Unit]) -> Vec<String> {
     units.iter().map(|u| u.name.clone()).collect()
@@ -157,5 +158,97 @@ both_backends! {
         let got: frontline::api::units::UnitLookup = res.json();
         assert_eq!(names(&got.found), vec!["区税务局".to_string(), "区司法局".to_string()]);
         assert_eq!(got.missing, vec!["区不存在局".to_string()]);
+    }
+
+    async fn a_unit_is_created_with_its_etag_and_a_taken_name_is_409(app: TestApp) {
+        let admin = app.admin_token().await;
+        let body = serde_json::json!({
+            "name": "  区数据局 ", "short_code": "data-bureau", "kind": "district_department",
+            "categories": ["policy_making", "approval_service", "policy_making"],
+            "head": {"name": "王五", "title": "局长"}, "deputies": [{"name": "赵六"}], "delegation_allowed": true
+        });
+        let res = app.call(Method::POST, "/api/v1/units", &admin, Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let unit: Unit = res.json();
+        assert_eq!(res.header("location"), Some(format!("/api/v1/units/{}", unit.id)));
+        assert_eq!(res.header("etag").as_deref(), Some("\"1\""));
+        assert_eq!(unit.name, "区数据局", "trimmed");
+        assert_eq!(unit.categories, vec![Category::ApprovalService, Category::PolicyMaking], "canonical, once each");
+        assert_eq!(unit.head.as_ref().unwrap().title.as_deref(), Some("局长"));
+        assert!(unit.delegation_allowed && unit.active);
+        let stored = app.get(&format!("/api/v1/units/{}", unit.id)).await.json::<Unit>();
+        assert_eq!(stored, unit);
+        for (body, constraint_text) in [
+            (serde_json::json!({"name": "区数据局", "short_code": "other-code", "kind": "district_department"}), "已有同名单位"),
+            (serde_json::json!({"name": "区数据二局", "short_code": "data-bureau", "kind": "district_department"}), "已有相同简码的单位"),
+            (serde_json::json!({"name": "区司法局", "short_code": "justice-2", "kind": "district_department"}), "已有同名单位"),
+        ] {
+            let res = app.call(Method::POST, "/api/v1/units", &admin, Some(body)).await;
+            assert_eq!(res.status, 409);
+            assert_eq!(res.problem().detail, constraint_text);
+        }
+        assert_eq!(app.all_units("").await.len(), 47, "nothing half-written");
+    }
+
+    async fn a_unit_change_needs_the_current_etag(app: TestApp) {
+        let admin = app.admin_token().await;
+        let unit = app.unit_named("区档案馆").await;
+        let path = format!("/api/v1/units/{}", unit.id);
+        let change = serde_json::json!({"delegation_allowed": true});
+        let res = app.call(Method::PATCH, &path, &admin, Some(change.clone())).await;
+        assert_eq!(res.status, 428);
+        assert_eq!(res.problem().type_uri, "urn:frontline:problem:precondition-required");
+        let res = app.call_with(Method::PATCH, &path, &admin, &[("if-match", "\"1\"")], Some(change.clone())).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
+        let after: Unit = res.json();
+        assert_eq!(after.version, 2);
+        assert!(after.delegation_allowed);
+        assert_eq!(after.created_at, unit.created_at);
+        assert!(after.updated_at >= unit.updated_at);
+        // Someone else's change came first: the stale version is refused, nothing is lost.
+        let res = app.call_with(Method::PATCH, &path, &admin, &[("if-match", "\"1\"")], Some(serde_json::json!({"name": "区档案局"}))).await;
+        assert_eq!(res.status, 412);
+        assert_eq!(res.header("etag").as_deref(), Some("\"2\""));
+        assert_eq!(app.get(&path).await.json::<Unit>().name, "区档案馆");
+        // Deactivate, clear the head, replace the categories.
+        let res = app.call_with(Method::PATCH, &path, &admin, &[("if-match", "\"2\"")],
+            Some(serde_json::json!({"active": false, "head": null, "categories": ["law_enforcement"]}))).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let after: Unit = res.json();
+        assert!(!after.active && after.head.is_none());
+        assert_eq!(after.categories, vec![Category::LawEnforcement]);
+        assert_eq!(app.all_units("active=false").await.len(), 1);
+        // A name another unit has.
+        let res = app.call_with(Method::PATCH, &path, &admin, &[("if-match", "*")], Some(serde_json::json!({"name": "区司法局"}))).await;
+        assert_eq!(res.status, 409);
+        let res = app.call_with(Method::PATCH, &format!("/api/v1/units/{}", uuid::Uuid::now_v7()), &admin, &[("if-match", "*")], Some(change)).await;
+        assert_eq!(res.status, 404);
+    }
+
+    async fn fields_the_server_sets_are_refused_not_ignored(app: TestApp) {
+        let admin = app.admin_token().await;
+        let unit = app.unit_named("区档案馆").await;
+        let path = format!("/api/v1/units/{}", unit.id);
+        for field in ["id", "version", "created_at", "updated_at"] {
+            let res = app.call_with(Method::PATCH, &path, &admin, &[("if-match", "*")], Some(serde_json::json!({ field: "x" }))).await;
+            assert_eq!(res.status, 422, "{field}");
+            let e = &res.problem().errors.unwrap()[0];
+            assert_eq!((e.field.as_str(), e.code.as_str()), (field, "read_only"));
+        }
+        let cases = [
+            (serde_json::json!({"short_code": "Not Valid"}), "short_code"),
+            (serde_json::json!({"programme_role": "lead"}), "lead_activity"),
+            (serde_json::json!({"lead_activity": "window"}), "lead_activity"),
+            (serde_json::json!({"kind": "bureau"}), "kind"),
+            (serde_json::json!({"name": "   "}), "name"),
+            (serde_json::json!({"head": {"name": ""}}), "head.name"),
+        ];
+        for (body, field) in cases {
+            let res = app.call_with(Method::PATCH, &path, &admin, &[("if-match", "*")], Some(body.clone())).await;
+            assert_eq!(res.status, 422, "{body}");
+            assert_eq!(res.problem().errors.unwrap()[0].field, field, "{body}");
+        }
+        assert_eq!(app.get(&path).await.json::<Unit>(), unit, "nothing changed");
     }
 }

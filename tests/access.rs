@@ -1,0 +1,190 @@
+//! The authorization matrix: every route that needs a token × every role × a target in the
+//! caller's own unit and in another unit, with the answer each must get. A route in the spec
+//! that needs a token and has no entry here fails the test.
+
+mod common;
+
+use std::collections::HashMap;
+
+use actix_web::http::Method;
+use common::{TestApp, USER_PASSWORD};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scope {
+    Own,
+    Other,
+}
+
+struct Caller {
+    role: &'static str,
+    token: String,
+    password: String,
+    username: String,
+    unit_id: Option<String>,
+}
+
+/// The expected status of `route` for `role`, the same for a target in the caller's unit and
+/// in another one (none of these routes lets a unit act on its own unit's settings); `None`
+/// when the route has no entry (the test then fails).
+fn expected(route: &str, role: &str) -> Option<u16> {
+    let admin = role == "admin";
+    let reader = matches!(role, "admin" | "coordinator");
+    let forbidden_unless = |allowed: bool, ok: u16| if allowed { ok } else { 403 };
+    Some(match route {
+        "POST /api/v1/users" => forbidden_unless(admin, 201),
+        "GET /api/v1/users" => forbidden_unless(reader, 200),
+        "GET /api/v1/users/{id}" => forbidden_unless(reader, 200),
+        "PATCH /api/v1/users/{id}" => forbidden_unless(admin, 200),
+        "POST /api/v1/units" => forbidden_unless(reader, 201),
+        "PATCH /api/v1/units/{id}" => forbidden_unless(reader, 200),
+        "GET /api/v1/audit" => forbidden_unless(reader, 200),
+        "GET /api/v1/auth/me" => 200,
+        "POST /api/v1/auth/password" => 204,
+        "POST /api/v1/auth/logout" => 204,
+        _ => return None,
+    })
+}
+
+fn protected_routes() -> Vec<String> {
+    let spec: serde_json::Value = serde_json::from_str(&frontline::openapi::spec_json()).unwrap();
+    let mut routes = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let needs_token = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|req| req.get("bearer").is_some()));
+            if needs_token {
+                routes.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    // Sign-out last: it ends the caller's session.
+    routes.sort_by_key(|r| r.ends_with("/auth/logout"));
+    routes
+}
+
+#[test]
+fn every_protected_route_has_an_entry_in_the_matrix() {
+    let routes = protected_routes();
+    assert!(routes.len() >= 10, "{routes:?}");
+    for route in routes {
+        for role in ["admin", "coordinator", "leader", "lead", "unit"] {
+            assert!(
+                expected(&route, role).is_some(),
+                "{route} has no entry in the authorization matrix"
+            );
+        }
+    }
+}
+
+async fn etag_of(app: &TestApp, token: &str, path: &str) -> String {
+    let res = app.call(Method::GET, path, token, None).await;
+    assert_eq!(res.status, 200, "{path}: {}", res.text());
+    res.header("etag").expect("an ETag")
+}
+
+both_backends! {
+    async fn each_role_gets_exactly_its_rights_on_its_own_and_other_units(app: TestApp) {
+        let admin_token = app.admin_token().await;
+        let unit_of = |name: &'static str| {
+            let app = &app;
+            async move { app.unit_named(name).await.id.to_string() }
+        };
+        let coordinator_unit = unit_of("区营商办").await;
+        let lead_unit = unit_of("区行政审批局").await;
+        let unit_unit = unit_of("区档案馆").await;
+        let other_unit = unit_of("区税务局").await;
+
+        let mut callers = vec![Caller {
+            role: "admin",
+            token: admin_token.clone(),
+            password: common::ADMIN_PASSWORD.into(),
+            username: "admin".into(),
+            unit_id: None,
+        }];
+        for (role, username, unit, activity) in [
+            ("coordinator", "m.coordinator", Some(coordinator_unit.clone()), None),
+            ("leader", "m.leader", None, None),
+            ("lead", "m.lead", Some(lead_unit.clone()), Some("window")),
+            ("unit", "m.unit", Some(unit_unit.clone()), None),
+        ] {
+            let (_, token) = app.user_with_token(&admin_token, username, role, unit.as_deref(), activity).await;
+            callers.push(Caller { role, token, password: USER_PASSWORD.into(), username: username.into(), unit_id: unit });
+        }
+        // A peer account in each caller's unit and in the other unit, as targets.
+        let mut peers: HashMap<String, String> = HashMap::new();
+        for (i, unit) in [&coordinator_unit, &lead_unit, &unit_unit, &other_unit].into_iter().enumerate() {
+            let (user, _) = app.user_with_token(&admin_token, &format!("m.peer{i}"), "unit", Some(unit), None).await;
+            peers.insert(unit.clone(), user.id);
+        }
+
+        let mut n = 0;
+        let mut checked = 0;
+        for route in protected_routes() {
+            let (method, path) = route.split_once(' ').unwrap();
+            for caller in callers.iter_mut() {
+                for scope in [Scope::Own, Scope::Other] {
+                    n += 1;
+                    let target_unit = match scope {
+                        Scope::Own => caller.unit_id.clone().unwrap_or_else(|| unit_unit.clone()),
+                        Scope::Other => other_unit.clone(),
+                    };
+                    let want = expected(&route, caller.role).unwrap();
+                    if route.ends_with("/auth/logout") && scope == Scope::Other {
+                        // The first sign-out ended the session: sign in again.
+                        caller.token = app.login_ok(&caller.username, &caller.password).await.access_token;
+                    }
+                    let mut headers: Vec<(String, String)> = Vec::new();
+                    let (real_path, body) = match route.as_str() {
+                        "POST /api/v1/users" => (path.to_owned(), Some(serde_json::json!({
+                            "username": format!("m.new{n}"), "display_name": "x", "role": "unit", "unit_id": target_unit
+                        }))),
+                        "GET /api/v1/users/{id}" | "PATCH /api/v1/users/{id}" => {
+                            let p = format!("/api/v1/users/{}", peers[&target_unit]);
+                            if method == "PATCH" {
+                                headers.push(("if-match".into(), etag_of(&app, &admin_token, &p).await));
+                            }
+                            (p, (method == "PATCH").then(|| serde_json::json!({"display_name": format!("peer {n}")})))
+                        }
+                        "POST /api/v1/units" => (path.to_owned(), Some(serde_json::json!({
+                            "name": format!("矩阵测试单位{n}"), "short_code": format!("matrix-{n}"), "kind": "district_department"
+                        }))),
+                        "PATCH /api/v1/units/{id}" => {
+                            let p = format!("/api/v1/units/{target_unit}");
+                            headers.push(("if-match".into(), etag_of(&app, &admin_token, &p).await));
+                            (p, Some(serde_json::json!({"delegation_allowed": n % 2 == 0})))
+                        }
+                        "POST /api/v1/auth/password" => {
+                            let next = format!("{}-{n}", caller.password);
+                            let body = serde_json::json!({"current_password": caller.password, "new_password": next});
+                            if want == 204 {
+                                caller.password = next;
+                            }
+                            (path.to_owned(), Some(body))
+                        }
+                        _ => (path.to_owned(), None),
+                    };
+                    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                    let method = Method::from_bytes(method.as_bytes()).unwrap();
+                    let res = app.call_with(method, &real_path, &caller.token, &headers, body).await;
+                    assert_eq!(res.status, want, "{route} as {} on {scope:?} unit: {}", caller.role, res.text());
+                    if want == 403 {
+                        assert_eq!(res.problem().type_uri, "urn:frontline:problem:forbidden");
+                    }
+                    // Without a token, every one of these routes is 401.
+                    let anonymous = app.send(Method::from_bytes(route.split(' ').next().unwrap().as_bytes()).unwrap(), &real_path, &[], None).await;
+                    assert_eq!(anonymous.status, 401, "{route} without a token");
+                    checked += 1;
+                }
+            }
+        }
+        assert!(checked >= 100, "{checked} cases");
+        // Everyone reads their own account, whatever the role.
+        for caller in callers.iter().filter(|c| c.role != "admin") {
+            let token = app.login_ok(&caller.username, &caller.password).await.access_token;
+            let me: frontline::domain::account::User = app.call(Method::GET, "/api/v1/auth/me", &token, None).await.json();
+            let res = app.call(Method::GET, &format!("/api/v1/users/{}", me.id), &token, None).await;
+            assert_eq!(res.status, 200, "{} reads its own account", caller.role);
+        }
+    }
+}
