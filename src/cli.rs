@@ -152,15 +152,20 @@ fn serve(config: Config) -> ExitCode {
     }
 }
 
+/// One connection to the configured database, or the exit code after saying why not.
+fn connect(config: &Config) -> Result<crate::db::AnyConnection, ExitCode> {
+    crate::db::connect(&config.database, config.sqlite_busy_timeout_ms).map_err(|e| {
+        fail(format!(
+            "cannot connect to {}: {e}",
+            config.database.redacted()
+        ))
+    })
+}
+
 fn migrate(config: &Config) -> ExitCode {
-    let mut conn = match crate::db::connect(&config.database, config.sqlite_busy_timeout_ms) {
+    let mut conn = match connect(config) {
         Ok(c) => c,
-        Err(e) => {
-            return fail(format!(
-                "cannot connect to {}: {e}",
-                config.database.redacted()
-            ))
-        }
+        Err(code) => return code,
     };
     match crate::db::with_startup_lock(&mut conn, crate::db::run_migrations) {
         Ok(applied) if applied.is_empty() => {
@@ -178,14 +183,9 @@ fn migrate(config: &Config) -> ExitCode {
 }
 
 fn seed(config: &Config) -> ExitCode {
-    let mut conn = match crate::db::connect(&config.database, config.sqlite_busy_timeout_ms) {
+    let mut conn = match connect(config) {
         Ok(c) => c,
-        Err(e) => {
-            return fail(format!(
-                "cannot connect to {}: {e}",
-                config.database.redacted()
-            ))
-        }
+        Err(code) => return code,
     };
     let result = crate::db::with_startup_lock(&mut conn, |conn| {
         crate::db::run_migrations(conn)?;
@@ -234,14 +234,9 @@ fn user_add(
         Ok(h) => h,
         Err(e) => return fail(e),
     };
-    let mut conn = match crate::db::connect(&config.database, config.sqlite_busy_timeout_ms) {
+    let mut conn = match connect(config) {
         Ok(c) => c,
-        Err(e) => {
-            return fail(format!(
-                "cannot connect to {}: {e}",
-                config.database.redacted()
-            ))
-        }
+        Err(code) => return code,
     };
     if let Err(e) = crate::db::with_startup_lock(&mut conn, crate::db::run_migrations) {
         return fail(format!("migration failed: {e}"));

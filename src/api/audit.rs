@@ -5,8 +5,9 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::pagination::{decode_cursor, encode_cursor, parse_limit, DEFAULT_LIMIT};
+use crate::api::pagination::encode_cursor;
 use crate::api::problems::{AuthErrors, CommonErrors, ParameterErrors};
+use crate::api::query::Params;
 use crate::auth::{policy, AuthUser};
 use crate::db::DbPool;
 use crate::error::{AppError, FieldIssue};
@@ -47,24 +48,19 @@ pub struct AuditList {
     pub next_cursor: Option<String>,
 }
 
-fn time(
-    field: &str,
-    raw: Option<&str>,
-    issues: &mut Vec<FieldIssue>,
-) -> Option<chrono::NaiveDateTime> {
+fn time(params: &mut Params, field: &str, raw: Option<&str>) -> Option<chrono::NaiveDateTime> {
     let raw = raw?;
-    match DateTime::parse_from_rfc3339(raw) {
-        Ok(t) => Some(t.naive_utc()),
-        Err(_) => {
-            issues.push(FieldIssue::new(
+    DateTime::parse_from_rfc3339(raw)
+        .map(|t| t.naive_utc())
+        .map_err(|_| {
+            params.refuse(FieldIssue::new(
                 field,
                 "invalid_datetime",
                 "须为 RFC 3339 时间，如 2026-11-01T00:00:00+08:00",
                 "an RFC 3339 time, e.g. 2026-11-01T00:00:00+08:00",
-            ));
-            None
-        }
-    }
+            ))
+        })
+        .ok()
 }
 
 /// Lists audit records (admin, coordinator).
@@ -83,19 +79,11 @@ pub async fn list_audit(
 ) -> Result<HttpResponse, AppError> {
     policy::read_audit(&user)?;
     let p = params.into_inner();
-    let mut issues = Vec::new();
-    let from = time("from", p.from.as_deref(), &mut issues);
-    let to = time("to", p.to.as_deref(), &mut issues);
-    let limit = parse_limit(p.limit.as_deref())
-        .map_err(|e| issues.push(e))
-        .unwrap_or(DEFAULT_LIMIT);
-    let before = p
-        .cursor
-        .as_deref()
-        .and_then(|c| decode_cursor(c).map_err(|e| issues.push(e)).ok());
-    if !issues.is_empty() {
-        return Err(AppError::InvalidParameters(issues));
-    }
+    let mut params = Params::default();
+    let from = time(&mut params, "from", p.from.as_deref());
+    let to = time(&mut params, "to", p.to.as_deref());
+    let (limit, before) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    params.finish()?;
     let filter = AuditFilter {
         actor_id: p.actor_id,
         target_type: p.target_type,

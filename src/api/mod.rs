@@ -10,6 +10,7 @@ pub mod health;
 pub mod meta;
 pub mod pagination;
 pub mod problems;
+pub mod query;
 pub mod units;
 pub mod users;
 

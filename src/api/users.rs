@@ -2,8 +2,6 @@
 //! A new account gets a generated one-time password, shown once in the answer and to be
 //! changed at first sign-in.
 
-use std::str::FromStr;
-
 use actix_web::http::header;
 use actix_web::{get, patch, post, web, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -12,10 +10,11 @@ use validator::Validate;
 
 use crate::api::context::RequestCtx;
 use crate::api::extract::JsonBody;
-use crate::api::pagination::{decode_cursor, encode_cursor, parse_limit, DEFAULT_LIMIT};
+use crate::api::pagination::encode_cursor;
 use crate::api::problems::{
     AuthErrors, BodyErrors, CommonErrors, NotFoundError, ParameterErrors, WriteErrors,
 };
+use crate::api::query::Params;
 use crate::api::units::{etag, parse_id};
 use crate::auth::password::one_time_password;
 use crate::auth::{policy, AuthState, AuthUser};
@@ -268,43 +267,11 @@ pub async fn list_users(
 ) -> Result<HttpResponse, AppError> {
     policy::read_users(&user)?;
     let p = params.into_inner();
-    let mut issues = Vec::new();
-    let role = p.role.as_deref().and_then(|r| {
-        Role::from_str(r)
-            .map_err(|e| {
-                issues.push(FieldIssue::new(
-                    "role",
-                    "invalid_enum",
-                    format!("须为以下之一：{}", e.expected),
-                    format!("must be one of: {}", e.expected),
-                ))
-            })
-            .ok()
-    });
-    let active = match p.active.as_deref() {
-        None => None,
-        Some("true") => Some(true),
-        Some("false") => Some(false),
-        Some(_) => {
-            issues.push(FieldIssue::new(
-                "active",
-                "invalid_boolean",
-                "须为 true 或 false",
-                "must be true or false",
-            ));
-            None
-        }
-    };
-    let limit = parse_limit(p.limit.as_deref())
-        .map_err(|e| issues.push(e))
-        .unwrap_or(DEFAULT_LIMIT);
-    let after = p
-        .cursor
-        .as_deref()
-        .and_then(|c| decode_cursor(c).map_err(|e| issues.push(e)).ok());
-    if !issues.is_empty() {
-        return Err(AppError::InvalidParameters(issues));
-    }
+    let mut params = Params::default();
+    let role = params.enumeration::<Role>("role", p.role.as_deref());
+    let active = params.boolean("active", p.active.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    params.finish()?;
     let filter = UserFilter {
         role,
         unit_id: p.unit_id,

@@ -3,8 +3,6 @@
 
 pub mod write;
 
-use std::str::FromStr;
-
 use actix_web::http::header;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
@@ -12,8 +10,9 @@ use utoipa::{IntoParams, ToSchema};
 use validator::Validate;
 
 use crate::api::extract::JsonBody;
-use crate::api::pagination::{self, decode_cursor, encode_cursor, next_link, parse_limit};
+use crate::api::pagination::{encode_cursor, next_link};
 use crate::api::problems::{BodyErrors, CommonErrors, NotFoundError, ParameterErrors};
+use crate::api::query::Params;
 use crate::db::DbPool;
 use crate::domain::unit::{Category, Unit, UnitId, UnitKind};
 use crate::error::{AppError, FieldIssue};
@@ -54,53 +53,23 @@ impl TryFrom<ListUnitsParams> for ListUnits {
     type Error = AppError;
 
     fn try_from(p: ListUnitsParams) -> Result<Self, AppError> {
-        let mut issues = Vec::new();
-        let category = p.category.as_deref().and_then(|c| {
-            Category::from_str(c)
-                .map_err(|e| issues.push(enum_issue("category", &e.expected)))
-                .ok()
-        });
-        let kind = p.kind.as_deref().and_then(|k| {
-            UnitKind::from_str(k)
-                .map_err(|e| issues.push(enum_issue("kind", &e.expected)))
-                .ok()
-        });
-        let active = match p.active.as_deref() {
-            None => None,
-            Some("true") => Some(true),
-            Some("false") => Some(false),
-            Some(_) => {
-                issues.push(FieldIssue::new(
-                    "active",
-                    "invalid_boolean",
-                    "须为 true 或 false",
-                    "must be true or false",
-                ));
-                None
-            }
-        };
+        let mut params = Params::default();
+        let category = params.enumeration::<Category>("category", p.category.as_deref());
+        let kind = params.enumeration::<UnitKind>("kind", p.kind.as_deref());
+        let active = params.boolean("active", p.active.as_deref());
         let q = p.q.map(|q| q.trim().to_owned());
-        if let Some(q) = &q {
-            let n = q.chars().count();
-            if n == 0 || n > 100 {
-                issues.push(FieldIssue::new(
-                    "q",
-                    "length",
-                    "长度须在 1 到 100 之间",
-                    "length must be from 1 to 100",
-                ));
-            }
+        if q.as_ref()
+            .is_some_and(|q| q.is_empty() || q.chars().count() > 100)
+        {
+            params.refuse(FieldIssue::new(
+                "q",
+                "length",
+                "长度须在 1 到 100 之间",
+                "length must be from 1 to 100",
+            ));
         }
-        let limit = parse_limit(p.limit.as_deref())
-            .map_err(|e| issues.push(e))
-            .unwrap_or(pagination::DEFAULT_LIMIT);
-        let after = p
-            .cursor
-            .as_deref()
-            .and_then(|c| decode_cursor(c).map_err(|e| issues.push(e)).ok());
-        if !issues.is_empty() {
-            return Err(AppError::InvalidParameters(issues));
-        }
+        let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+        params.finish()?;
         Ok(ListUnits {
             filter: UnitFilter {
                 category,
@@ -112,15 +81,6 @@ impl TryFrom<ListUnitsParams> for ListUnits {
             limit,
         })
     }
-}
-
-fn enum_issue(field: &str, expected: &str) -> FieldIssue {
-    FieldIssue::new(
-        field,
-        "invalid_enum",
-        format!("须为以下之一：{expected}"),
-        format!("must be one of: {expected}"),
-    )
 }
 
 /// One page of units.

@@ -1,0 +1,100 @@
+//! Parsing query parameters into typed values, collecting every refusal so that one 400 names
+//! all the parameters at fault.
+
+use std::str::FromStr;
+
+use crate::api::pagination::{decode_cursor, parse_limit, DEFAULT_LIMIT};
+use crate::domain::UnknownValue;
+use crate::error::{AppError, FieldIssue};
+
+/// Collects parameter refusals.
+#[derive(Default)]
+pub struct Params {
+    issues: Vec<FieldIssue>,
+}
+
+impl Params {
+    /// One of a text enum's values.
+    pub fn enumeration<T: FromStr<Err = UnknownValue>>(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+    ) -> Option<T> {
+        let raw = raw?;
+        T::from_str(raw)
+            .map_err(|e| {
+                self.issues.push(FieldIssue::new(
+                    field,
+                    "invalid_enum",
+                    format!("须为以下之一：{}", e.expected),
+                    format!("must be one of: {}", e.expected),
+                ))
+            })
+            .ok()
+    }
+
+    /// `true` or `false`.
+    pub fn boolean(&mut self, field: &str, raw: Option<&str>) -> Option<bool> {
+        match raw? {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => {
+                self.issues.push(FieldIssue::new(
+                    field,
+                    "invalid_boolean",
+                    "须为 true 或 false",
+                    "must be true or false",
+                ));
+                None
+            }
+        }
+    }
+
+    /// `limit` (default 50, 1–200) and the key after which the page starts (from `cursor`).
+    pub fn page(&mut self, limit: Option<&str>, cursor: Option<&str>) -> (i64, Option<String>) {
+        let limit = parse_limit(limit)
+            .map_err(|e| self.issues.push(e))
+            .unwrap_or(DEFAULT_LIMIT);
+        let after = cursor.and_then(|c| decode_cursor(c).map_err(|e| self.issues.push(e)).ok());
+        (limit, after)
+    }
+
+    /// Records another refusal.
+    pub fn refuse(&mut self, issue: FieldIssue) {
+        self.issues.push(issue);
+    }
+
+    /// `Ok` when nothing was refused, else the 400 naming every parameter at fault.
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.issues.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::InvalidParameters(self.issues))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::unit::Category;
+
+    #[test]
+    fn every_refusal_is_kept_in_order() {
+        let mut p = Params::default();
+        assert_eq!(
+            p.enumeration::<Category>("category", Some("policy_making")),
+            Some(Category::PolicyMaking)
+        );
+        assert_eq!(p.enumeration::<Category>("category", Some("nope")), None);
+        assert_eq!(p.boolean("active", Some("yes")), None);
+        assert_eq!(p.boolean("active", None), None);
+        assert_eq!(p.page(Some("0"), None), (DEFAULT_LIMIT, None));
+        let Err(AppError::InvalidParameters(issues)) = p.finish() else {
+            panic!()
+        };
+        let fields: Vec<&str> = issues.iter().map(|i| i.field.as_str()).collect();
+        assert_eq!(fields, ["category", "active", "limit"]);
+        assert!(Params::default().finish().is_ok());
+    }
+}
