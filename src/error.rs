@@ -521,6 +521,9 @@ impl From<diesel::result::Error> for AppError {
                     AppError::Unavailable(e.to_string())
                 }
                 _ if is_busy(info.message()) => AppError::Unavailable(e.to_string()),
+                _ if info.message().contains("invalid byte sequence") => {
+                    AppError::BadRequest(e.to_string())
+                }
                 _ => AppError::Internal(e.to_string()),
             },
             _ => AppError::Internal(e.to_string()),

@@ -69,6 +69,11 @@ pub fn init_logging(filter: &str) {
         .try_init();
 }
 
+/// Whether a raw path or query holds `%00`.
+fn has_encoded_nul(raw: &str) -> bool {
+    raw.as_bytes().windows(3).any(|w| w == b"%00")
+}
+
 /// A client-supplied request id is kept when it is 1–128 characters of `[A-Za-z0-9._:-]`.
 fn acceptable_request_id(value: &HeaderValue) -> Option<String> {
     let s = value.to_str().ok()?;
@@ -96,6 +101,22 @@ pub async fn request_context(
     let started = Instant::now();
 
     let lang = Lang::of(req.request());
+    if has_encoded_nul(req.uri().path()) || req.uri().query().is_some_and(has_encoded_nul) {
+        // No text may hold NUL (PostgreSQL cannot store it): refuse it at the door.
+        let err = AppError::invalid_parameter(
+            "query",
+            "control_character",
+            "请求中不得含有 NUL 字符（%00）",
+            "the request must not contain the NUL character (%00)",
+        );
+        let res = err.render(lang, Some(&path), Some(&request_id));
+        let (http_req, _) = req.into_parts();
+        let mut res = ServiceResponse::new(http_req, res);
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+        }
+        return Ok(res);
+    }
     let call = TASK_REQUEST_ID.scope(request_id.clone(), next.call(req));
     let result = match AssertUnwindSafe(call).catch_unwind().await {
         Ok(result) => result,

@@ -245,4 +245,70 @@ both_backends! {
             }
         }
     }
+
+    async fn a_success_resets_the_count_and_a_reset_lifts_the_lock(app: TestApp) {
+        let admin = app.admin_token().await;
+        let unit = app.unit_named("区档案馆").await.id.to_string();
+        let (user, _) = app.user_with_token(&admin, "dag.a", "unit", Some(&unit), None).await;
+        for _ in 0..4 {
+            assert_eq!(app.login("dag.a", "Wrong-password-1").await.status, 401);
+        }
+        app.login_ok("dag.a", USER_PASSWORD).await;
+        assert_eq!(app.login("dag.a", "Wrong-password-1").await.status, 401);
+        app.login_ok("dag.a", USER_PASSWORD).await;
+        // Wrong current passwords at /auth/password count like failed sign-ins.
+        let token = app.login_ok("dag.a", USER_PASSWORD).await.access_token;
+        for _ in 0..5 {
+            let res = app
+                .call(Method::POST, "/api/v1/auth/password", &token,
+                    Some(serde_json::json!({"current_password": "Not-my-password-1", "new_password": "Another-pass-2026"})))
+                .await;
+            assert_eq!(res.status, 422);
+        }
+        assert_eq!(app.login("dag.a", USER_PASSWORD).await.status, 401, "locked by guesses at the current password");
+        // An admin's reset lifts the lock: the new one-time password works at once.
+        let res = app
+            .call_with(Method::PATCH, &format!("/api/v1/users/{}", user.id), &admin, &[("if-match", "*")],
+                Some(serde_json::json!({"reset_password": true})))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let otp = res.json::<frontline::api::users::UpdatedUser>().one_time_password.unwrap();
+        assert_eq!(app.login("dag.a", &otp).await.status, 200);
+    }
+
+    async fn a_family_with_any_revoked_token_is_dead(app: TestApp) {
+        // As after a refresh that raced a sign-out: a live token in a revoked family.
+        app.admin_token().await;
+        let pair = app.login_ok("admin", ADMIN_PASSWORD).await;
+        assert_eq!(app.call(Method::POST, "/api/v1/auth/logout", &pair.access_token, None).await.status, 204);
+        let claims = claims_of(&pair.access_token);
+        let keys = keys_with(&app, |_| {});
+        let now = Utc::now();
+        let late = keys.issue(TokenType::Refresh, claims["sub"].as_str().unwrap(), claims["sid"].as_str().unwrap(), "late", now, 600).unwrap();
+        let mut conn = app.db();
+        frontline::store::sessions::insert_refresh(&mut conn, &frontline::store::sessions::NewRefresh {
+            id: "late",
+            family_id: claims["sid"].as_str().unwrap(),
+            user_id: claims["sub"].as_str().unwrap(),
+            token_hash: &frontline::auth::password::token_hash(&late),
+            issued_at: now.naive_utc(),
+            family_started_at: now.naive_utc(),
+            expires_at: (now + Duration::hours(1)).naive_utc(),
+        }).unwrap();
+        assert_eq!(status_with(&app, &pair.access_token).await, 401);
+        let res = app.post_json("/api/v1/auth/refresh", &serde_json::json!({"refresh_token": late})).await;
+        assert_eq!(res.status, 401);
+    }
+
+    async fn a_nul_character_is_refused_not_a_500(app: TestApp) {
+        let res = app.login("adm\u{0}in", "x").await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        assert_eq!(res.problem().errors.unwrap()[0].code, "control_character");
+        let admin = app.admin_token().await;
+        for path in ["/api/v1/units?q=%00", "/api/v1/users?unit_id=a%00b", "/api/v1/audit?action=%00", "/api/v1/units/%00"] {
+            let res = app.call(Method::GET, path, &admin, None).await;
+            assert_eq!(res.status, 400, "{path}: {}", res.text());
+            res.problem();
+        }
+    }
 }

@@ -4,7 +4,7 @@
 //! answer. Refresh tokens are kept as hashes; reusing a rotated one revokes its whole family.
 
 use actix_web::{get, post, web, HttpResponse};
-use chrono::{Duration, Utc};
+use chrono::{Duration, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
@@ -150,37 +150,86 @@ enum LoginOutcome {
     Refused,
 }
 
-fn login_blocking(
+/// 429 when `client` made the configured number of sign-in attempts in the last minute.
+fn check_rate(
     conn: &mut AnyConnection,
     state: &AuthState,
-    ctx: &RequestCtx,
-    body: LoginRequest,
-) -> Result<LoginOutcome, AppError> {
-    let s = &state.settings;
-    let now = crate::store::now();
-    let client = ctx.client_addr.clone().unwrap_or_else(|| "unknown".into());
+    client: &str,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let limit = i64::from(state.settings.login_rate_per_minute);
     let (recent, oldest) =
-        sessions::client_attempts_since(conn, &client, now - Duration::seconds(60))?;
-    if recent >= i64::from(s.login_rate_per_minute) {
+        sessions::client_attempts_since(conn, client, now - Duration::seconds(60))?;
+    if recent >= limit {
         let waited = oldest.map(|o| (now - o).num_seconds()).unwrap_or(0);
         return Err(AppError::TooManyRequests {
             retry_after: (60 - waited).clamp(1, 60) as u64,
         });
     }
-    let found = users::credentials(conn, &body.username)?;
-    let verified = match &found {
-        Some((_, hash)) => state.hasher.verify(&body.password, hash),
-        None => {
-            state.hasher.verify_dummy(&body.password);
-            false
-        }
-    };
+    Ok(())
+}
+
+/// Records a failed attempt for `username` and locks `user` when the failures since the window
+/// began (or since its last success or last lock, if later) reach the limit. Returns the
+/// audit change of a new lock. Call inside the transaction holding the username's lock.
+fn record_failure(
+    conn: &mut AnyConnection,
+    state: &AuthState,
+    user: Option<&User>,
+    username: &str,
+    client: &str,
+    now: NaiveDateTime,
+) -> Result<Option<serde_json::Value>, AppError> {
+    let s = &state.settings;
+    sessions::record_attempt(conn, username, client, now, false)?;
+    let Some(user) = user else { return Ok(None) };
+    let locked = user.locked_until.is_some_and(|t| t.naive_utc() > now);
+    if locked {
+        return Ok(None);
+    }
+    let mut since = now - Duration::minutes(i64::from(s.login_failure_window_minutes));
+    if let Some(success) = sessions::last_success(conn, username)? {
+        since = since.max(success);
+    }
+    if let Some(lock_end) = user.locked_until {
+        since = since.max(lock_end.naive_utc());
+    }
+    let failures = sessions::failures_since(conn, username, since)?;
+    if !should_lock(failures, s.login_max_failures) {
+        return Ok(None);
+    }
+    let until = now + Duration::minutes(i64::from(s.login_lock_minutes));
+    users::set_locked_until(conn, &user.id, Some(until))?;
+    Ok(Some(
+        serde_json::json!({"locked_until": {"before": null, "after": until.and_utc().to_rfc3339()}}),
+    ))
+}
+
+/// Decides a sign-in whose password was checked (`verified`), in one transaction under the
+/// username's lock: the rate and the account's lock are read again there, so that concurrent
+/// attempts cannot slip past either.
+fn settle_login(
+    conn: &mut AnyConnection,
+    state: &AuthState,
+    ctx: &RequestCtx,
+    username: &str,
+    user_id: Option<&str>,
+    verified: bool,
+) -> Result<LoginOutcome, AppError> {
+    let client = ctx.client_addr.clone().unwrap_or_else(|| "unknown".into());
     write_transaction(conn, |conn| {
+        crate::db::lock_key(conn, &format!("login:{username}"))?;
+        let now = crate::store::now();
+        check_rate(conn, state, &client, now)?;
         let base = ctx.audit(None);
-        let Some((user, _)) = found.filter(|(u, _)| u.active) else {
-            sessions::record_attempt(conn, &body.username, &client, now, false)?;
+        let user = match user_id {
+            Some(id) => users::get(conn, id)?.filter(|u| u.active && u.username == username),
+            None => None,
+        };
+        let Some(user) = user else {
+            record_failure(conn, state, None, username, &client, now)?;
             let ctx = AuditCtx {
-                actor_username: Some(body.username.clone()),
+                actor_username: Some(username.to_owned()),
                 ..base
             };
             audit::record(
@@ -196,22 +245,10 @@ fn login_blocking(
             )?;
             return Ok(LoginOutcome::Refused);
         };
-        let locked = user.locked_until.is_some_and(|t| t.naive_utc() > now);
         let actx = user_audit(&user, &base);
+        let locked = user.locked_until.is_some_and(|t| t.naive_utc() > now);
         if !verified || locked {
-            sessions::record_attempt(conn, &body.username, &client, now, false)?;
-            let mut changes = None;
-            if !locked {
-                let window = now - Duration::minutes(i64::from(s.login_failure_window_minutes));
-                let failures = sessions::failures_since(conn, &body.username, window)?;
-                if should_lock(failures, s.login_max_failures) {
-                    let until = now + Duration::minutes(i64::from(s.login_lock_minutes));
-                    users::set_locked_until(conn, &user.id, Some(until))?;
-                    changes = Some(
-                        serde_json::json!({"locked_until": {"before": null, "after": until.and_utc().to_rfc3339()}}),
-                    );
-                }
-            }
+            let changes = record_failure(conn, state, Some(&user), username, &client, now)?;
             audit::record(
                 conn,
                 &actx,
@@ -225,7 +262,7 @@ fn login_blocking(
             )?;
             return Ok(LoginOutcome::Refused);
         }
-        sessions::record_attempt(conn, &body.username, &client, now, true)?;
+        sessions::record_attempt(conn, username, &client, now, true)?;
         if user.locked_until.is_some() {
             users::set_locked_until(conn, &user.id, None)?;
         }
@@ -267,9 +304,35 @@ pub async fn login(
     pool: web::Data<DbPool>,
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
+    let LoginRequest { username, password } = body.0;
     let state = state.into_inner();
+    // 1. The rate, and the account: a pooled connection for a moment.
+    let client = ctx.client_addr.clone().unwrap_or_else(|| "unknown".into());
+    let (lookup, st) = (username.clone(), state.clone());
+    let found = crate::db::run(&pool, move |conn| {
+        check_rate(conn, &st, &client, crate::store::now())?;
+        users::credentials(conn, &lookup)
+    })
+    .await?;
+    // 2. The password, on the blocking pool without holding a connection (an unknown user
+    //    costs the same time).
+    let hasher = state.hasher.clone();
+    let (user_id, hash) = match found {
+        Some((u, h)) => (Some(u.id), Some(h)),
+        None => (None, None),
+    };
+    let verified = web::block(move || match hash {
+        Some(h) => hasher.verify(&password, &h),
+        None => {
+            hasher.verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?;
+    // 3. The outcome, in one transaction.
     let outcome = crate::db::run(&pool, move |conn| {
-        login_blocking(conn, &state, &ctx, body.0)
+        settle_login(conn, &state, &ctx, &username, user_id.as_deref(), verified)
     })
     .await?;
     match outcome {
@@ -318,7 +381,10 @@ pub async fn refresh(
             let Some(row) = sessions::find_refresh(conn, &token_hash(&token))? else {
                 return Ok(RefreshOutcome::Refused("unknown refresh token"));
             };
-            if row.revoked_at.is_some() || row.user_id != claims.sub || row.family_id != claims.sid
+            if row.revoked_at.is_some()
+                || row.user_id != claims.sub
+                || row.family_id != claims.sid
+                || sessions::family_revoked(conn, &row.family_id)?
             {
                 return Ok(RefreshOutcome::Refused("revoked refresh token"));
             }
@@ -489,14 +555,38 @@ pub async fn change_password(
         )]));
     }
     let state = state.into_inner();
-    crate::db::run(&pool, move |conn| {
-        let (stored, hash) = users::credentials(conn, &user.username)?.ok_or_else(|| AppError::Unauthorized("account gone".into()))?;
-        if !state.hasher.verify(&body.current_password, &hash) {
-            return Err(AppError::Validation(vec![FieldIssue::new("current_password", "incorrect", "当前密码不正确", "the current password is wrong")]));
+    let lookup = user.username.clone();
+    let (stored, hash) = crate::db::run(&pool, move |conn| users::credentials(conn, &lookup))
+        .await?
+        .ok_or_else(|| AppError::Unauthorized("account gone".into()))?;
+    // Check the current password and hash the new one without holding a connection.
+    let (hasher, current, new) = (
+        state.hasher.clone(),
+        body.current_password,
+        body.new_password,
+    );
+    let new_hash = web::block(move || -> Result<Option<String>, String> {
+        if hasher.verify(&current, &hash) {
+            hasher.hash(&new).map(Some)
+        } else {
+            Ok(None)
         }
-        let new_hash = state.hasher.hash(&body.new_password).map_err(AppError::internal)?;
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?
+    .map_err(AppError::internal)?;
+    let right = new_hash.is_some();
+    crate::db::run(&pool, move |conn| {
         write_transaction(conn, |conn| {
             let now = crate::store::now();
+            let actx = ctx.audit(Some(&user));
+            let Some(new_hash) = new_hash else {
+                // A wrong current password counts toward the account's lock, like a sign-in.
+                crate::db::lock_key(conn, &format!("login:{}", user.username))?;
+                let client = ctx.client_addr.clone().unwrap_or_else(|| "unknown".into());
+                let changes = record_failure(conn, &state, Some(&stored), &user.username, &client, now)?;
+                return audit::record(conn, &actx, AuditEntry { action: "auth.password_change", target_type: Some("user"), target_id: Some(&stored.id), changes, outcome: "failure" });
+            };
             let changes = users::UserChanges {
                 password_hash: Some(new_hash),
                 must_change_password: Some(false),
@@ -509,9 +599,17 @@ pub async fn change_password(
                 "password_changed_at": {"before": stored.password_changed_at, "after": after.password_changed_at},
                 "must_change_password": {"before": stored.must_change_password, "after": false},
             });
-            audit::record(conn, &ctx.audit(Some(&user)), AuditEntry { action: "auth.password_change", target_type: Some("user"), target_id: Some(&stored.id), changes: Some(diff), outcome: "success" })
+            audit::record(conn, &actx, AuditEntry { action: "auth.password_change", target_type: Some("user"), target_id: Some(&stored.id), changes: Some(diff), outcome: "success" })
         })
     })
     .await?;
+    if !right {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "current_password",
+            "incorrect",
+            "当前密码不正确",
+            "the current password is wrong",
+        )]));
+    }
     Ok(HttpResponse::NoContent().finish())
 }

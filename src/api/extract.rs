@@ -60,6 +60,14 @@ pub struct BodyLimit(pub usize);
 /// Parses JSON: a syntax error is 400; a well-formed body of the wrong shape is 422 naming
 /// the path of the field at fault.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    if has_nul_escape(bytes) {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "body",
+            "control_character",
+            "文本中不得含有 NUL 字符（\\u0000）",
+            "text must not contain the NUL character (\\u0000)",
+        )]));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let inner = e.inner();
@@ -111,6 +119,18 @@ const READ_ONLY: [&str; 9] = [
     "locked_until",
     "password_changed_at",
 ];
+
+/// Whether a JSON text holds the escape of NUL (`\\u0000`), which no text field may carry
+/// (PostgreSQL cannot store it). A raw NUL byte is already a JSON syntax error.
+fn has_nul_escape(bytes: &[u8]) -> bool {
+    bytes.windows(6).enumerate().any(|(i, w)| {
+        (w[1] == b'u' || w[1] == b'U')
+            && w[0] == b'\\'
+            && &w[2..] == b"0000"
+            // An escaped backslash before it ("\\\\u0000") is the text "\\u0000", not NUL.
+            && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0
+    })
+}
 
 fn backticked(message: &str, prefix: &str) -> Option<String> {
     let rest = &message[message.find(prefix)? + prefix.len()..];
@@ -246,6 +266,16 @@ mod tests {
     #[allow(dead_code)]
     struct Body {
         names: Vec<String>,
+    }
+
+    #[test]
+    fn a_nul_escape_is_refused_but_an_escaped_backslash_is_not() {
+        assert!(has_nul_escape(br#"{"names": ["a\u0000"]}"#));
+        assert!(!has_nul_escape(br#"{"names": ["a\\u0000"]}"#));
+        assert!(matches!(
+            parse_json::<Body>(br#"{"names": ["x\u0000"]}"#),
+            Err(AppError::Validation(_))
+        ));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod context;
 pub mod extract;
 pub mod health;
+pub mod import;
 pub mod meta;
 pub mod pagination;
 pub mod problems;

@@ -106,6 +106,11 @@ fn username_issues(username: &str) -> Vec<FieldIssue> {
     }
 }
 
+fn blank_name(name: Option<&str>) -> Option<FieldIssue> {
+    name.filter(|n| n.trim().is_empty())
+        .map(|_| FieldIssue::new("display_name", "blank", "不能为空", "must not be blank"))
+}
+
 fn shape_issues(role: Role, unit: Option<&str>, activity: Option<Activity>) -> Vec<FieldIssue> {
     role_shape_issues(role, unit.is_some(), activity)
         .into_iter()
@@ -157,6 +162,7 @@ pub async fn create_user(
     policy::manage_users(&user)?;
     let body = body.0;
     let mut issues = username_issues(&body.username);
+    issues.extend(blank_name(Some(&body.display_name)));
     issues.extend(shape_issues(
         body.role,
         body.unit_id.as_deref(),
@@ -347,6 +353,9 @@ pub async fn update_user(
     policy::manage_users(&user)?;
     let id = parse_id(&id)?.to_string();
     let body = body.0;
+    if let Some(issue) = blank_name(body.display_name.as_deref()) {
+        return Err(AppError::Validation(vec![issue]));
+    }
     let state = state.into_inner();
     let actx = ctx.audit(Some(&user));
     let (after, otp) = crate::db::run(&pool, move |conn| {
@@ -379,6 +388,7 @@ pub async fn update_user(
             changes.password_hash = Some(state.hasher.hash(otp).map_err(AppError::internal)?);
             changes.must_change_password = Some(true);
             changes.password_changed_at = Some(now);
+            changes.locked_until = Some(None);
         }
         let after = write_transaction(conn, |conn| {
             let demoted = before.role == Role::Admin

@@ -70,6 +70,42 @@ pub fn write_unit_record(
     }
 }
 
+/// Read catalogues (matters, coverage): every signed-in account; they hold no personal data.
+pub fn read_catalogue(_user: &AuthUser) -> Result<(), AppError> {
+    Ok(())
+}
+
+/// Manage a unit's catalogue and service records: the coordinator for any unit; a unit or lead
+/// account for its own unit.
+pub fn manage_unit_data(user: &AuthUser, unit_id: &str) -> Result<(), AppError> {
+    match user.role {
+        Role::Coordinator => Ok(()),
+        Role::Unit | Role::Lead if user.unit_id.as_deref() == Some(unit_id) => Ok(()),
+        Role::Unit | Role::Lead => Err(AppError::Forbidden { code: "unit" }),
+        _ => Err(AppError::Forbidden { code: "role" }),
+    }
+}
+
+/// Whether the caller sees a unit's phone numbers unmasked: only that unit's own accounts.
+pub fn sees_phones(user: &AuthUser, unit_id: &str) -> bool {
+    matches!(user.role, Role::Unit | Role::Lead) && user.unit_id.as_deref() == Some(unit_id)
+}
+
+/// Make a draw for `unit_id` (if any) in `activity`: the coordinator, or whoever writes that
+/// unit's records of the activity.
+pub fn make_draw(
+    user: &AuthUser,
+    unit_id: Option<&str>,
+    activity: Activity,
+) -> Result<(), AppError> {
+    match (user.role, unit_id) {
+        (Role::Coordinator, _) => Ok(()),
+        (Role::Lead, _) if user.lead_activity == Some(activity) => Ok(()),
+        (_, Some(unit)) => write_unit_record(user, unit, Some(activity)),
+        (_, None) => Err(AppError::Forbidden { code: "role" }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +188,63 @@ mod tests {
                 Err(AppError::Forbidden { code: "role" })
             ));
         }
+    }
+
+    #[test]
+    fn only_a_units_own_accounts_see_its_phones() {
+        assert!(sees_phones(&user(Role::Unit, Some("a"), None), "a"));
+        assert!(sees_phones(
+            &user(Role::Lead, Some("a"), Some(Activity::Window)),
+            "a"
+        ));
+        assert!(!sees_phones(
+            &user(Role::Lead, Some("l"), Some(Activity::Window)),
+            "a"
+        ));
+        assert!(!sees_phones(&user(Role::Unit, Some("b"), None), "a"));
+        for role in [Role::Admin, Role::Coordinator, Role::Leader] {
+            assert!(!sees_phones(&user(role, Some("a"), None), "a"), "{role}");
+        }
+    }
+
+    #[test]
+    fn a_units_data_is_managed_by_itself_and_the_coordinator() {
+        assert!(manage_unit_data(&user(Role::Unit, Some("a"), None), "a").is_ok());
+        assert!(manage_unit_data(&user(Role::Unit, Some("a"), None), "b").is_err());
+        assert!(manage_unit_data(&user(Role::Coordinator, Some("c"), None), "b").is_ok());
+        assert!(manage_unit_data(&user(Role::Admin, None, None), "b").is_err());
+        assert!(manage_unit_data(&user(Role::Leader, None, None), "b").is_err());
+    }
+
+    #[test]
+    fn draws_follow_the_activity() {
+        let window_lead = user(Role::Lead, Some("l"), Some(Activity::Window));
+        assert!(make_draw(&window_lead, Some("b"), Activity::Window).is_ok());
+        assert!(make_draw(&window_lead, Some("b"), Activity::Enforcement).is_err());
+        assert!(make_draw(
+            &user(Role::Unit, Some("a"), None),
+            Some("a"),
+            Activity::Window
+        )
+        .is_ok());
+        assert!(make_draw(
+            &user(Role::Unit, Some("a"), None),
+            Some("b"),
+            Activity::Window
+        )
+        .is_err());
+        assert!(make_draw(
+            &user(Role::Unit, Some("a"), None),
+            None,
+            Activity::Enforcement
+        )
+        .is_err());
+        assert!(make_draw(
+            &user(Role::Coordinator, None, None),
+            None,
+            Activity::Enforcement
+        )
+        .is_ok());
+        assert!(make_draw(&user(Role::Leader, None, None), Some("a"), Activity::Window).is_err());
     }
 }

@@ -275,6 +275,19 @@ where
     }
 }
 
+/// Serializes transactions on `key` until the current transaction ends: PostgreSQL takes a
+/// transaction-scoped advisory lock on its hash; SQLite's `BEGIN IMMEDIATE` (see
+/// [`write_transaction`]) already serializes every writer.
+pub fn lock_key(conn: &mut AnyConnection, key: &str) -> Result<(), diesel::result::Error> {
+    use diesel::RunQueryDsl;
+    if let AnyConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .bind::<diesel::sql_types::Text, _>(key)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 /// Runs `f` with a pooled connection on the blocking thread pool, never on an actix worker.
 /// The request id of the caller follows into the blocking thread's log lines.
 pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, AppError>

@@ -38,8 +38,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     users,
     refresh_tokens,
     login_attempts,
-    audit_log
+    audit_log,
+    matters,
+    service_records,
+    draws
 );
+diesel::joinable!(matters -> units (unit_id));
+diesel::joinable!(service_records -> units (unit_id));
 
 diesel::table! {
     /// Accounts.
@@ -103,5 +108,56 @@ diesel::table! {
         request_id -> Nullable<Text>,
         client_addr -> Nullable<Text>,
         outcome -> Text,
+    }
+}
+
+diesel::table! {
+    /// Matters (事项): a unit's catalogue of approval, public-service and enforcement items and
+    /// complaint domains.
+    matters (id) {
+        id -> Text,
+        unit_id -> Text,
+        kind -> Text,
+        name -> Text,
+        code -> Nullable<Text>,
+        online -> Bool,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Service records (办件/咨询记录): people a unit served, for follow-up calls.
+    service_records (id) {
+        id -> Text,
+        unit_id -> Text,
+        matter_id -> Nullable<Text>,
+        served_on -> Date,
+        kind -> Text,
+        contact_name -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        purged_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Random draws with their population snapshot, seed and result.
+    draws (id) {
+        id -> Text,
+        purpose -> Text,
+        unit_id -> Nullable<Text>,
+        reference_date -> Nullable<Date>,
+        draw_count -> Integer,
+        population -> Text,
+        population_hash -> Text,
+        seed -> Text,
+        seed_source -> Text,
+        algorithm -> Text,
+        result -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<Text>,
     }
 }

@@ -4,6 +4,10 @@ pub mod account;
 pub mod annex1;
 pub mod audit;
 pub mod calendar;
+pub mod coverage;
+pub mod draw;
+pub mod matter;
+pub mod service_record;
 pub mod unit;
 
 /// Declares a closed set of string values (a "text enum") with its wire names, parsing and

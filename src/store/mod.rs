@@ -3,7 +3,10 @@
 //! [`crate::db::write_transaction`]. No business rule lives here.
 
 pub mod audit;
+pub mod draws;
 pub mod health;
+pub mod matters;
+pub mod service_records;
 pub mod sessions;
 pub mod units;
 pub mod users;
@@ -19,4 +22,18 @@ pub fn now() -> NaiveDateTime {
 /// A stored UTC timestamp as a `DateTime<Utc>`.
 pub fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     at.and_utc()
+}
+
+/// Escapes `%`, `_` and `\\` for a `LIKE … ESCAPE '\\'` pattern that matches `text` anywhere.
+pub fn like_pattern(text: &str) -> String {
+    let mut p = String::with_capacity(text.len() + 2);
+    p.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '\\') {
+            p.push('\\');
+        }
+        p.push(ch);
+    }
+    p.push('%');
+    p
 }

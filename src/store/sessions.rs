@@ -79,7 +79,8 @@ pub fn mark_rotated(
     let n = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::id.eq(id))
-            .filter(refresh_tokens::rotated_at.is_null()),
+            .filter(refresh_tokens::rotated_at.is_null())
+            .filter(refresh_tokens::revoked_at.is_null()),
     )
     .set(refresh_tokens::rotated_at.eq(at))
     .execute(conn)?;
@@ -165,4 +166,27 @@ pub fn client_attempts_since(
         .order(login_attempts::at.asc())
         .load(conn)?;
     Ok((times.len() as i64, times.first().copied()))
+}
+
+/// Whether any token of the family was revoked: a family is revoked as a whole, so a token
+/// added by a refresh racing a sign-out is dead too.
+pub fn family_revoked(conn: &mut AnyConnection, family_id: &str) -> Result<bool, AppError> {
+    let revoked: i64 = refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(family_id))
+        .filter(refresh_tokens::revoked_at.is_not_null())
+        .count()
+        .get_result(conn)?;
+    Ok(revoked > 0)
+}
+
+/// The last successful sign-in of `username`.
+pub fn last_success(
+    conn: &mut AnyConnection,
+    username: &str,
+) -> Result<Option<NaiveDateTime>, AppError> {
+    Ok(login_attempts::table
+        .filter(login_attempts::username.eq(username))
+        .filter(login_attempts::succeeded.eq(true))
+        .select(diesel::dsl::max(login_attempts::at))
+        .first::<Option<NaiveDateTime>>(conn)?)
 }

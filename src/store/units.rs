@@ -134,20 +134,6 @@ fn with_categories(conn: &mut AnyConnection, rows: Vec<UnitRow>) -> Result<Vec<U
         .collect()
 }
 
-/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
-fn like_pattern(text: &str) -> String {
-    let mut p = String::with_capacity(text.len() + 2);
-    p.push('%');
-    for ch in text.chars() {
-        if matches!(ch, '%' | '_' | '\\') {
-            p.push('\\');
-        }
-        p.push(ch);
-    }
-    p.push('%');
-    p
-}
-
 /// Units matching `filter`, in id (creation) order, after the unit `after`, at most `limit`.
 pub fn list(
     conn: &mut AnyConnection,
@@ -175,7 +161,11 @@ pub fn list(
         query = query.filter(units::active.eq(active));
     }
     if let Some(text) = &filter.name_contains {
-        query = query.filter(units::name.like(like_pattern(text)).escape('\\'));
+        query = query.filter(
+            units::name
+                .like(crate::store::like_pattern(text))
+                .escape('\\'),
+        );
     }
     if let Some(after) = after {
         query = query.filter(units::id.gt(after.to_owned()));
@@ -422,7 +412,7 @@ pub fn find_by_key(conn: &mut AnyConnection, key: &str) -> Result<Option<Unit>, 
 
 #[cfg(test)]
 mod tests {
-    use super::like_pattern;
+    use crate::store::like_pattern;
 
     #[test]
     fn like_wildcards_in_the_search_text_are_literal() {

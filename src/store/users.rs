@@ -246,13 +246,12 @@ pub fn principal(
     if !user.active {
         return Ok(None);
     }
-    let live: i64 = refresh_tokens::table
+    let tokens: i64 = refresh_tokens::table
         .filter(refresh_tokens::family_id.eq(sid))
         .filter(refresh_tokens::user_id.eq(user_id))
-        .filter(refresh_tokens::revoked_at.is_null())
         .count()
         .get_result(conn)?;
-    if live == 0 {
+    if tokens == 0 || crate::store::sessions::family_revoked(conn, sid)? {
         return Ok(None);
     }
     Ok(Some(AuthUser {

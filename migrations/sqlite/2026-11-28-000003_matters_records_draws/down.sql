@@ -1,0 +1,3 @@
+DROP TABLE draws;
+DROP TABLE service_records;
+DROP TABLE matters;
