@@ -26,6 +26,9 @@ enum Command {
     /// Load the Annex 1 units that are not stored yet (by name) and exit; running it twice
     /// changes nothing.
     Seed,
+    /// Remove the names and phone numbers of service records past the retention period
+    /// (`FRONTLINE_SERVICE_RECORD_RETENTION_DAYS`); the server also does this once a day.
+    Purge,
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -87,6 +90,7 @@ pub fn main() -> ExitCode {
         Command::Serve => serve(config),
         Command::Migrate => migrate(&config),
         Command::Seed => seed(&config),
+        Command::Purge => purge(&config),
         Command::User {
             command:
                 UserCommand::Add {
@@ -160,6 +164,26 @@ fn connect(config: &Config) -> Result<crate::db::AnyConnection, ExitCode> {
             config.database.redacted()
         ))
     })
+}
+
+fn purge(config: &Config) -> ExitCode {
+    let mut conn = match connect(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    if let Err(e) = crate::db::with_startup_lock(&mut conn, crate::db::run_migrations) {
+        return fail(format!("migration failed: {e}"));
+    }
+    match crate::api::service_records::purge(&mut conn, config.service_record_retention_days) {
+        Ok(n) => {
+            println!(
+                "purged the personal data of {n} service records older than {} days",
+                config.service_record_retention_days
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(e.to_string()),
+    }
 }
 
 fn migrate(config: &Config) -> ExitCode {

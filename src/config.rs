@@ -44,6 +44,14 @@ pub struct Config {
     pub auth: AuthSettings,
     /// `FRONTLINE_AUDIT_RETENTION_DAYS`: the audit log is kept at least this long (≥ 180).
     pub audit_retention_days: u32,
+    /// `FRONTLINE_SERVICE_RECORD_RETENTION_DAYS`: names and phones of service records are
+    /// purged this many days after the service date (default 365).
+    pub service_record_retention_days: u32,
+    /// `FRONTLINE_FOLLOW_UP_DRAW_DEFAULT`: contacts drawn for follow-up calls when no count is
+    /// given (default 6, enough for 3 valid calls).
+    pub follow_up_draw_default: u32,
+    /// `FRONTLINE_FOLLOW_UP_DRAW_MAX`: the most contacts one draw may take (default 30).
+    pub follow_up_draw_max: u32,
 }
 
 /// A secret that never shows in `Debug` output or logs.
@@ -219,6 +227,21 @@ impl Config {
         };
         let audit_retention_days =
             parse_num(&get, "FRONTLINE_AUDIT_RETENTION_DAYS", 365, 180, 36_500)?;
+        let service_record_retention_days = parse_num(
+            &get,
+            "FRONTLINE_SERVICE_RECORD_RETENTION_DAYS",
+            365,
+            90,
+            3_650,
+        )?;
+        let follow_up_draw_max = parse_num(&get, "FRONTLINE_FOLLOW_UP_DRAW_MAX", 30, 3, 1_000)?;
+        let follow_up_draw_default = parse_num(
+            &get,
+            "FRONTLINE_FOLLOW_UP_DRAW_DEFAULT",
+            6,
+            3,
+            follow_up_draw_max,
+        )?;
         Ok(Config {
             database,
             bind: get("FRONTLINE_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
@@ -230,6 +253,9 @@ impl Config {
             sqlite_busy_timeout_ms,
             auth,
             audit_retention_days,
+            service_record_retention_days,
+            follow_up_draw_default,
+            follow_up_draw_max,
         })
     }
 

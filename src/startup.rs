@@ -138,6 +138,7 @@ impl Application {
             config.sqlite_busy_timeout_ms,
         )
         .map_err(|e| StartupError::Database(e.to_string()))?;
+        spawn_daily_purge(pool.clone(), config.service_record_retention_days);
         let mut app = Self::with_pool(&config, pool, auth)?;
         app.first_admin = prepared.first_admin;
         Ok(app)
@@ -159,6 +160,7 @@ impl Application {
         ));
         let spec_json = web::Data::new(SpecJson(serde_json::to_string(&spec).unwrap_or_default()));
         let pool_data = web::Data::new(pool.clone());
+        let config_data = web::Data::new(config.clone());
         let auth = web::Data::new(auth);
         let limit = config.body_limit;
 
@@ -169,6 +171,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(pool_data.clone())
                 .app_data(auth.clone())
+                .app_data(config_data.clone())
                 .app_data(spec_json.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(limit))
@@ -214,6 +217,26 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Purges expired personal data of service records now and then once a day. Idempotent, so
+/// several instances doing it at once is harmless.
+fn spawn_daily_purge(pool: DbPool, retention_days: u32) {
+    actix_web::rt::spawn(async move {
+        let mut every_day = actix_web::rt::time::interval(Duration::from_secs(24 * 3600));
+        loop {
+            every_day.tick().await;
+            match db::run(&pool, move |conn| {
+                crate::api::service_records::purge(conn, retention_days)
+            })
+            .await
+            {
+                Ok(0) => {}
+                Ok(n) => log::info!("purged the personal data of {n} service records"),
+                Err(e) => log::warn!("daily purge failed: {e}"),
+            }
+        }
+    });
 }
 
 async fn docs_redirect() -> HttpResponse {

@@ -23,24 +23,46 @@ struct Caller {
     unit_id: Option<String>,
 }
 
-/// The expected status of `route` for `role`, the same for a target in the caller's unit and
-/// in another one (none of these routes lets a unit act on its own unit's settings); `None`
-/// when the route has no entry (the test then fails).
-fn expected(route: &str, role: &str) -> Option<u16> {
+/// The expected status of `route` for `role` on a target in its own unit or another one;
+/// `None` when the route has no entry (the test then fails).
+fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
     let admin = role == "admin";
     let reader = matches!(role, "admin" | "coordinator");
-    let forbidden_unless = |allowed: bool, ok: u16| if allowed { ok } else { 403 };
+    let own = scope == Scope::Own;
+    let unit_account = matches!(role, "unit" | "lead");
+    // A unit's catalogue and records: the coordinator any unit; a unit or lead account its own.
+    let manages = role == "coordinator" || (unit_account && own);
+    // WINDOW records: everyone reading across units, the WINDOW lead any unit, a unit its own.
+    let reads_window = matches!(role, "admin" | "coordinator" | "leader" | "lead") || own;
+    // WINDOW draws: the coordinator, the WINDOW lead, a unit for itself.
+    let draws_window = matches!(role, "coordinator" | "lead") || (role == "unit" && own);
+    let ok = |allowed: bool, status: u16| if allowed { status } else { 403 };
     Some(match route {
-        "POST /api/v1/users" => forbidden_unless(admin, 201),
-        "GET /api/v1/users" => forbidden_unless(reader, 200),
-        "GET /api/v1/users/{id}" => forbidden_unless(reader, 200),
-        "PATCH /api/v1/users/{id}" => forbidden_unless(admin, 200),
-        "POST /api/v1/units" => forbidden_unless(reader, 201),
-        "PATCH /api/v1/units/{id}" => forbidden_unless(reader, 200),
-        "GET /api/v1/audit" => forbidden_unless(reader, 200),
+        "POST /api/v1/users" => ok(admin, 201),
+        "GET /api/v1/users" => ok(reader, 200),
+        "GET /api/v1/users/{id}" => ok(reader, 200),
+        "PATCH /api/v1/users/{id}" => ok(admin, 200),
+        "POST /api/v1/units" => ok(reader, 201),
+        "PATCH /api/v1/units/{id}" => ok(reader, 200),
+        "GET /api/v1/audit" => ok(reader, 200),
         "GET /api/v1/auth/me" => 200,
         "POST /api/v1/auth/password" => 204,
         "POST /api/v1/auth/logout" => 204,
+        "GET /api/v1/matters"
+        | "GET /api/v1/units/{id}/matters"
+        | "GET /api/v1/units/{id}/matters/{matter_id}"
+        | "GET /api/v1/units/{id}/coverage" => 200,
+        "POST /api/v1/units/{id}/matters" | "POST /api/v1/units/{id}/service-records" => {
+            ok(manages, 201)
+        }
+        "POST /api/v1/units/{id}/matters:import"
+        | "PATCH /api/v1/units/{id}/matters/{matter_id}"
+        | "POST /api/v1/units/{id}/service-records:import" => ok(manages, 200),
+        "GET /api/v1/units/{id}/service-records"
+        | "GET /api/v1/draws/{id}"
+        | "GET /api/v1/draws/{id}/verify" => ok(reads_window, 200),
+        "POST /api/v1/draws" => ok(draws_window, 201),
+        "GET /api/v1/draws" => 200,
         _ => return None,
     })
 }
@@ -70,7 +92,7 @@ fn every_protected_route_has_an_entry_in_the_matrix() {
     for route in routes {
         for role in ["admin", "coordinator", "leader", "lead", "unit"] {
             assert!(
-                expected(&route, role).is_some(),
+                expected(&route, role, Scope::Own).is_some(),
                 "{route} has no entry in the authorization matrix"
             );
         }
@@ -118,6 +140,23 @@ both_backends! {
             peers.insert(unit.clone(), user.id);
         }
 
+        // Each target unit's catalogue (three service matters) and a draw, made by the coordinator.
+        let coordinator_token = callers[1].token.clone();
+        let mut fixtures: HashMap<String, (String, String)> = HashMap::new();
+        for unit in [&coordinator_unit, &lead_unit, &unit_unit, &other_unit] {
+            let mut first = None;
+            for i in 0..3 {
+                let res = app.call(Method::POST, &format!("/api/v1/units/{unit}/matters"), &coordinator_token, Some(serde_json::json!({"kind": "approval", "name": format!("矩阵事项{i}")}))).await;
+                assert_eq!(res.status, 201, "{}", res.text());
+                first.get_or_insert(res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned());
+            }
+            let res = app.call(Method::POST, "/api/v1/draws", &coordinator_token, Some(serde_json::json!({"purpose": "inspection_matters", "unit_id": unit, "count": 2}))).await;
+            assert_eq!(res.status, 201, "{}", res.text());
+            let draw = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+            fixtures.insert(unit.clone(), (first.unwrap(), draw));
+        }
+        let yesterday = (frontline::domain::calendar::local_date(chrono::Utc::now()) - chrono::Duration::days(1)).to_string();
+
         let mut n = 0;
         let mut checked = 0;
         for route in protected_routes() {
@@ -129,7 +168,7 @@ both_backends! {
                         Scope::Own => caller.unit_id.clone().unwrap_or_else(|| unit_unit.clone()),
                         Scope::Other => other_unit.clone(),
                     };
-                    let want = expected(&route, caller.role).unwrap();
+                    let want = expected(&route, caller.role, scope).unwrap();
                     if route.ends_with("/auth/logout") && scope == Scope::Other {
                         // The first sign-out ended the session: sign in again.
                         caller.token = app.login_ok(&caller.username, &caller.password).await.access_token;
@@ -162,6 +201,28 @@ both_backends! {
                             }
                             (path.to_owned(), Some(body))
                         }
+                        "GET /api/v1/units/{id}/matters" | "GET /api/v1/units/{id}/coverage" | "GET /api/v1/units/{id}/service-records" => {
+                            (path.replace("{id}", &target_unit), None)
+                        }
+                        "POST /api/v1/units/{id}/matters" => (path.replace("{id}", &target_unit), Some(serde_json::json!({"kind": "approval", "name": format!("新事项{n}")}))),
+                        "POST /api/v1/units/{id}/matters:import" => {
+                            (path.replace("{id}", &target_unit), Some(serde_json::json!([{"kind": "approval", "name": format!("导入事项{n}")}])))
+                        }
+                        "GET /api/v1/units/{id}/matters/{matter_id}" | "PATCH /api/v1/units/{id}/matters/{matter_id}" => {
+                            let p = path.replace("{id}", &target_unit).replace("{matter_id}", &fixtures[&target_unit].0);
+                            if method == "PATCH" {
+                                headers.push(("if-match".into(), "*".into()));
+                            }
+                            (p, (method == "PATCH").then(|| serde_json::json!({"online": n % 2 == 0})))
+                        }
+                        "POST /api/v1/units/{id}/service-records" => {
+                            (path.replace("{id}", &target_unit), Some(serde_json::json!({"served_on": yesterday, "kind": "consultation"})))
+                        }
+                        "POST /api/v1/units/{id}/service-records:import" => {
+                            (path.replace("{id}", &target_unit), Some(serde_json::json!([{"served_on": yesterday, "kind": "application"}])))
+                        }
+                        "POST /api/v1/draws" => (path.to_owned(), Some(serde_json::json!({"purpose": "inspection_matters", "unit_id": target_unit, "count": 2}))),
+                        "GET /api/v1/draws/{id}" | "GET /api/v1/draws/{id}/verify" => (path.replace("{id}", &fixtures[&target_unit].1), None),
                         _ => (path.to_owned(), None),
                     };
                     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

@@ -5,13 +5,16 @@
 pub mod audit;
 pub mod auth;
 pub mod context;
+pub mod draws;
 pub mod extract;
 pub mod health;
 pub mod import;
+pub mod matters;
 pub mod meta;
 pub mod pagination;
 pub mod problems;
 pub mod query;
+pub mod service_records;
 pub mod units;
 pub mod users;
 
@@ -39,6 +42,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(units::lookup_units)
                 .service(units::get_unit)
                 .service(units::write::update_unit)
+                .service(matters::list_matters)
+                .service(matters::list_unit_matters)
+                .service(matters::create_matter)
+                .service(matters::import_unit_matters)
+                .service(matters::get_matter)
+                .service(matters::update_matter)
+                .service(matters::get_unit_coverage)
+                .service(service_records::list_service_records)
+                .service(service_records::create_service_record)
+                .service(service_records::import_service_records)
+                .service(draws::create_draw)
+                .service(draws::list_draws)
+                .service(draws::get_draw)
+                .service(draws::verify_draw)
                 .service(audit::list_audit),
         );
 }

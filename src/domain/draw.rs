@@ -13,6 +13,35 @@
 
 use sha2::{Digest, Sha256};
 
+crate::text_enum! {
+    /// What a draw is for.
+    pub enum DrawPurpose {
+        /// W2: 2 to 3 of a unit's active service matters (approval, public service), R6.
+        InspectionMatters => "inspection_matters",
+        /// W3: people a unit served in the 3 months before a date, with a phone, R5.
+        FollowUpContacts => "follow_up_contacts",
+        /// E1 and 双随机: inspection targets from a list given with the request.
+        InspectionTargets => "inspection_targets",
+    }
+}
+
+impl DrawPurpose {
+    /// The activity the draw serves.
+    pub fn activity(self) -> super::unit::Activity {
+        match self {
+            DrawPurpose::InspectionMatters | DrawPurpose::FollowUpContacts => {
+                super::unit::Activity::Window
+            }
+            DrawPurpose::InspectionTargets => super::unit::Activity::Enforcement,
+        }
+    }
+}
+
+/// The plan's count for a W2 inspection: 2 to 3 matters (二(一)2).
+pub const INSPECTION_MATTERS: std::ops::RangeInclusive<u32> = 2..=3;
+/// The fewest contacts drawn for W3: at least 3 valid calls are needed (二(一)3).
+pub const FOLLOW_UP_MIN: u32 = 3;
+
 /// The name of the algorithm, stored with each draw.
 pub const ALGORITHM: &str = "sha256-ctr-fisher-yates-v1";
 

@@ -166,3 +166,13 @@ pub fn purge_before(conn: &mut AnyConnection, cutoff: NaiveDate) -> Result<usize
     ))
     .execute(conn)?)
 }
+
+/// The record with `id`.
+pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<ServiceRecordRow>, AppError> {
+    let raw: Option<Raw> = service_records::table
+        .find(id)
+        .select(service_records::all_columns)
+        .first(conn)
+        .optional()?;
+    raw.map(from_raw).transpose()
+}

@@ -42,6 +42,8 @@ pub struct TestApp {
     pg_admin: Option<(String, String)>,
     /// The first admin's one-time password.
     pub admin_password: String,
+    /// Tokens of accounts that may see phone numbers in full (a unit's own accounts).
+    phone_owners: std::sync::Mutex<std::collections::HashSet<String>>,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -200,6 +202,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         client,
         pg_admin,
         admin_password,
+        phone_owners: Default::default(),
         _dir: dir,
     })
 }
@@ -214,7 +217,28 @@ impl Drop for TestApp {
     }
 }
 
+/// The 11-digit mainland mobile numbers standing alone (not inside a longer run of letters and
+/// digits, as in a hash) in a response body.
+pub fn mobile_numbers(body: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(body);
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| {
+            w.len() == 11
+                && w.bytes().all(|b| b.is_ascii_digit())
+                && w.starts_with('1')
+                && matches!(w.as_bytes()[1], b'3'..=b'9')
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
 impl TestApp {
+    /// Lets the account of `token` see phone numbers in full (it belongs to the unit that
+    /// served those people).
+    pub fn allow_phones_for(&self, token: &str) {
+        self.phone_owners.lock().unwrap().insert(token.to_owned());
+    }
+
     /// A direct connection to the application's database (for arranging and checking).
     pub fn db(&self) -> AnyConnection {
         frontline::db::connect(&self.database, 1_000).expect("direct database connection")
@@ -255,6 +279,19 @@ impl TestApp {
         }
         .expect("the request is answered");
         let body = res.body().limit(8 << 20).await.expect("the body is read");
+        // Personal data: an unmasked mobile number may reach only the owning unit's accounts.
+        let phones = mobile_numbers(&body);
+        if !phones.is_empty() {
+            let token = headers
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case("authorization"))
+                .map(|(_, v)| v.trim_start_matches("Bearer ").to_owned());
+            let allowed = token.is_some_and(|t| self.phone_owners.lock().unwrap().contains(&t));
+            assert!(
+                allowed,
+                "an unmasked phone number reached a caller who may not see it: {path}"
+            );
+        }
         Resp {
             status: res.status().as_u16(),
             headers: res.headers().clone(),
