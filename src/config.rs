@@ -52,6 +52,12 @@ pub struct Config {
     pub follow_up_draw_default: u32,
     /// `FRONTLINE_FOLLOW_UP_DRAW_MAX`: the most contacts one draw may take (default 30).
     pub follow_up_draw_max: u32,
+    /// `FRONTLINE_IMMEDIATE_RESPONSE_DAYS`: an immediate trigger is due this many days after it
+    /// is raised (R8; default 7).
+    pub immediate_response_days: u32,
+    /// `FRONTLINE_TRACKING_INTERVAL_DAYS`: default days between participations on a tracking
+    /// subject (default 30).
+    pub tracking_interval_days: u32,
 }
 
 /// A secret that never shows in `Debug` output or logs.
@@ -234,6 +240,10 @@ impl Config {
             90,
             3_650,
         )?;
+        let immediate_response_days =
+            parse_num(&get, "FRONTLINE_IMMEDIATE_RESPONSE_DAYS", 7, 1, 365)?;
+        let tracking_interval_days =
+            parse_num(&get, "FRONTLINE_TRACKING_INTERVAL_DAYS", 30, 1, 366)?;
         let follow_up_draw_max = parse_num(&get, "FRONTLINE_FOLLOW_UP_DRAW_MAX", 30, 3, 1_000)?;
         let follow_up_draw_default = parse_num(
             &get,
@@ -256,6 +266,8 @@ impl Config {
             service_record_retention_days,
             follow_up_draw_default,
             follow_up_draw_max,
+            immediate_response_days,
+            tracking_interval_days,
         })
     }
 

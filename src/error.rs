@@ -57,6 +57,9 @@ pub struct Problem {
     /// For parameter and validation errors: each refused field and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// For an illegal workflow step: the steps allowed from the current state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<Vec<String>>,
 }
 
 /// A refused field with its message in both languages.
@@ -160,6 +163,16 @@ pub enum AppError {
         /// The constraint or field in conflict.
         constraint: String,
     },
+    /// 409: a workflow step not allowed from the current state; `allowed` lists those that are.
+    #[error("illegal transition {action} from {from}")]
+    IllegalTransition {
+        /// The current state.
+        from: String,
+        /// The step asked for.
+        action: String,
+        /// The steps allowed from here.
+        allowed: Vec<String>,
+    },
     /// 413: the body is larger than the configured limit.
     #[error("payload larger than {limit} bytes")]
     PayloadTooLarge {
@@ -237,6 +250,7 @@ impl AppError {
             AppError::RouteNotFound => "route-not-found",
             AppError::MethodNotAllowed { .. } => "method-not-allowed",
             AppError::Conflict { .. } => "conflict",
+            AppError::IllegalTransition { .. } => "illegal-transition",
             AppError::Unauthorized(_) => "unauthorized",
             AppError::InvalidCredentials => "invalid-credentials",
             AppError::Forbidden { .. } => "forbidden",
@@ -299,6 +313,13 @@ impl AppError {
                 match lang {
                     Lang::Zh => format!("该路径只接受：{}", allow.join(", ")),
                     Lang::En => format!("This path accepts only: {}", allow.join(", ")),
+                },
+            ),
+            AppError::IllegalTransition { from, action, allowed } => (
+                lang.pick("不允许的流程操作", "Illegal transition"),
+                match lang {
+                    Lang::Zh => format!("当前状态 {from} 不能执行 {action}；可执行：{}", if allowed.is_empty() { "无".to_owned() } else { allowed.join(", ") }),
+                    Lang::En => format!("{action} is not allowed from {from}; allowed: {}", if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }),
                 },
             ),
             AppError::Unauthorized(_) => (
@@ -406,6 +427,10 @@ impl AppError {
             instance: instance.map(str::to_owned),
             request_id: request_id.map(str::to_owned),
             errors,
+            allowed: match self {
+                AppError::IllegalTransition { allowed, .. } => Some(allowed.clone()),
+                _ => None,
+            },
         }
     }
 
@@ -478,7 +503,7 @@ impl ResponseError for AppError {
             | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } | AppError::RouteNotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::IllegalTransition { .. } => StatusCode::CONFLICT,
             AppError::Unauthorized(_) | AppError::InvalidCredentials => StatusCode::UNAUTHORIZED,
             AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
             AppError::PreconditionRequired => StatusCode::PRECONDITION_REQUIRED,

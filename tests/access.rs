@@ -63,6 +63,23 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         | "GET /api/v1/draws/{id}/verify" => ok(reads_window, 200),
         "POST /api/v1/draws" => ok(draws_window, 201),
         "GET /api/v1/draws" => 200,
+        "GET /api/v1/schedules"
+        | "GET /api/v1/schedules/{id}"
+        | "GET /api/v1/schedules/{id}/entries" => 200,
+        "POST /api/v1/schedules" | "POST /api/v1/schedules/{id}/entries" => ok(role == "lead", 201),
+        "PATCH /api/v1/schedules/{id}"
+        | "PATCH /api/v1/schedules/{id}/entries/{entry_id}"
+        | "DELETE /api/v1/schedules/{id}/entries/{entry_id}" => ok(role == "lead", 200),
+        // The lead may submit, but an empty WINDOW schedule fails the submission check.
+        "POST /api/v1/schedules/{id}/transitions" => ok(role == "lead", 422),
+        // The lead may revise, but only a published revision.
+        "POST /api/v1/schedules/{id}/revisions" => ok(role == "lead", 409),
+        "POST /api/v1/triggers" => ok(
+            matches!(role, "coordinator" | "lead") || (role == "unit" && own),
+            201,
+        ),
+        "POST /api/v1/tracking-subjects" => ok(matches!(role, "coordinator" | "lead"), 201),
+        "GET /api/v1/triggers" | "GET /api/v1/tracking-subjects" => 200,
         _ => return None,
     })
 }
@@ -156,6 +173,15 @@ both_backends! {
             fixtures.insert(unit.clone(), (first.unwrap(), draw));
         }
         let yesterday = (frontline::domain::calendar::local_date(chrono::Utc::now()) - chrono::Duration::days(1)).to_string();
+        // A WINDOW schedule drafted by the lead, with one entry.
+        let lead_token = callers[3].token.clone();
+        let res = app.call(Method::POST, "/api/v1/schedules", &lead_token, Some(serde_json::json!({"activity": "window", "quarter": "2027-Q1", "title": "矩阵计划"}))).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let schedule = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+        let entry_body = serde_json::json!({"unit_id": unit_unit, "planned_on": "2027-01-15", "participant": {"kind": "head"}, "mode": "regular"});
+        let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{schedule}/entries"), &lead_token, &[("if-match", "*")], Some(entry_body.clone())).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let entry = res.json::<serde_json::Value>()["entries"][0]["id"].as_str().unwrap().to_owned();
 
         let mut n = 0;
         let mut checked = 0;
@@ -223,6 +249,31 @@ both_backends! {
                         }
                         "POST /api/v1/draws" => (path.to_owned(), Some(serde_json::json!({"purpose": "inspection_matters", "unit_id": target_unit, "count": 2}))),
                         "GET /api/v1/draws/{id}" | "GET /api/v1/draws/{id}/verify" => (path.replace("{id}", &fixtures[&target_unit].1), None),
+                        "POST /api/v1/schedules" => (path.to_owned(), Some(serde_json::json!({"activity": "window", "quarter": format!("{}-Q{}", 2030 + n % 60, n % 4 + 1), "title": "t"}))),
+                        "GET /api/v1/schedules/{id}" | "GET /api/v1/schedules/{id}/entries" => (path.replace("{id}", &schedule), None),
+                        "PATCH /api/v1/schedules/{id}" => {
+                            headers.push(("if-match".into(), "*".into()));
+                            (path.replace("{id}", &schedule), Some(serde_json::json!({"title": format!("矩阵计划{n}")})))
+                        }
+                        "POST /api/v1/schedules/{id}/entries" => {
+                            headers.push(("if-match".into(), "*".into()));
+                            (path.replace("{id}", &schedule), Some(serde_json::json!({"unit_id": target_unit, "planned_on": "2027-02-01", "participant": {"kind": "head"}, "mode": "regular"})))
+                        }
+                        "PATCH /api/v1/schedules/{id}/entries/{entry_id}" => {
+                            headers.push(("if-match".into(), "*".into()));
+                            (path.replace("{id}", &schedule).replace("{entry_id}", &entry), Some(entry_body.clone()))
+                        }
+                        "DELETE /api/v1/schedules/{id}/entries/{entry_id}" => {
+                            // A fresh entry each time, made by the lead, to delete.
+                            let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{schedule}/entries"), &lead_token, &[("if-match", "*")], Some(entry_body.clone())).await;
+                            let fresh = res.json::<frontline::api::schedules::Schedule>().entries.into_iter().map(|e| e.id).max().unwrap();
+                            headers.push(("if-match".into(), "*".into()));
+                            (path.replace("{id}", &schedule).replace("{entry_id}", &fresh), None)
+                        }
+                        "POST /api/v1/schedules/{id}/transitions" => (path.replace("{id}", &schedule), Some(serde_json::json!({"action": "submit"}))),
+                        "POST /api/v1/schedules/{id}/revisions" => (path.replace("{id}", &schedule), None),
+                        "POST /api/v1/triggers" => (path.to_owned(), Some(serde_json::json!({"unit_id": target_unit, "reason": "important_date", "description": "年底办件高峰"}))),
+                        "POST /api/v1/tracking-subjects" => (path.to_owned(), Some(serde_json::json!({"kind": "key_project", "title": "重点项目", "unit_ids": [target_unit], "active_from": "2026-10-01", "active_to": "2026-12-31"}))),
                         _ => (path.to_owned(), None),
                     };
                     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

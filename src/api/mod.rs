@@ -13,8 +13,11 @@ pub mod matters;
 pub mod meta;
 pub mod pagination;
 pub mod problems;
+pub mod public;
 pub mod query;
+pub mod schedules;
 pub mod service_records;
+pub mod triggers;
 pub mod units;
 pub mod users;
 
@@ -56,6 +59,23 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(draws::list_draws)
                 .service(draws::get_draw)
                 .service(draws::verify_draw)
+                .service(schedules::create_schedule)
+                .service(schedules::list_schedules)
+                .service(schedules::get_schedule)
+                .service(schedules::update_schedule)
+                .service(schedules::list_schedule_entries)
+                .service(schedules::create_schedule_entry)
+                .service(schedules::update_schedule_entry)
+                .service(schedules::delete_schedule_entry)
+                .service(schedules::create_schedule_transition)
+                .service(schedules::create_schedule_revision)
+                .service(public::list_public_schedules)
+                .service(public::get_public_schedules_ics)
+                .service(public::get_public_schedule)
+                .service(triggers::create_trigger)
+                .service(triggers::list_triggers)
+                .service(triggers::create_tracking_subject)
+                .service(triggers::list_tracking_subjects)
                 .service(audit::list_audit),
         );
 }

@@ -106,6 +106,35 @@ pub fn make_draw(
     }
 }
 
+/// Draft and edit the schedule of `activity`: its lead only.
+pub fn draft_schedule(user: &AuthUser, activity: Activity) -> Result<(), AppError> {
+    allow(user.role == Role::Lead && user.lead_activity == Some(activity))
+}
+
+/// Which entries of a schedule the caller reads: a unit account only its own unit's; everyone
+/// else all of them.
+pub fn schedule_entry_scope(user: &AuthUser) -> Option<&str> {
+    match user.role {
+        Role::Unit => Some(user.unit_id.as_deref().unwrap_or("")),
+        _ => None,
+    }
+}
+
+/// Record an immediate trigger for `unit_id`: the coordinator, any lead, or the unit itself.
+pub fn raise_trigger(user: &AuthUser, unit_id: &str) -> Result<(), AppError> {
+    match user.role {
+        Role::Coordinator | Role::Lead => Ok(()),
+        Role::Unit if user.unit_id.as_deref() == Some(unit_id) => Ok(()),
+        Role::Unit => Err(AppError::Forbidden { code: "unit" }),
+        _ => Err(AppError::Forbidden { code: "role" }),
+    }
+}
+
+/// Record a tracking subject: the coordinator and the leads.
+pub fn define_tracking(user: &AuthUser) -> Result<(), AppError> {
+    allow(matches!(user.role, Role::Coordinator | Role::Lead))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,7 +41,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     matters,
     service_records,
-    draws
+    draws,
+    schedules,
+    schedule_entries,
+    schedule_transitions,
+    triggers,
+    tracking_subjects
 );
 diesel::joinable!(matters -> units (unit_id));
 diesel::joinable!(service_records -> units (unit_id));
@@ -159,5 +164,83 @@ diesel::table! {
         result -> Text,
         created_at -> Timestamp,
         created_by -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Schedules (活动计划): one per activity and quarter, in revisions.
+    schedules (id) {
+        id -> Text,
+        activity -> Text,
+        quarter -> Text,
+        revision -> Integer,
+        title -> Text,
+        notes -> Nullable<Text>,
+        status -> Text,
+        exemptions -> Text,
+        published_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// A schedule's entries: who takes part when; `uid` stays the same across revisions.
+    schedule_entries (id) {
+        id -> Text,
+        schedule_id -> Text,
+        uid -> Text,
+        unit_id -> Text,
+        planned_on -> Date,
+        participant -> Text,
+        mode -> Text,
+        matter_ids -> Text,
+        place -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// A schedule's workflow history.
+    schedule_transitions (id) {
+        id -> Text,
+        schedule_id -> Text,
+        action -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Immediate-experience triggers (即时体验的起因), answered by participations (R8).
+    triggers (id) {
+        id -> Text,
+        unit_id -> Text,
+        reason -> Text,
+        description -> Text,
+        raised_on -> Date,
+        due_on -> Date,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Tracking subjects (跟踪体验的对象).
+    tracking_subjects (id) {
+        id -> Text,
+        kind -> Text,
+        title -> Text,
+        unit_ids -> Text,
+        active_from -> Date,
+        active_to -> Date,
+        interval_days -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }

@@ -6,7 +6,9 @@ pub mod audit;
 pub mod calendar;
 pub mod coverage;
 pub mod draw;
+pub mod ical;
 pub mod matter;
+pub mod schedule;
 pub mod service_record;
 pub mod unit;
 
