@@ -74,6 +74,7 @@ both_backends! {
             (serde_json::json!({"purpose": "inspection_targets"}), "targets", "required"),
             (serde_json::json!({"purpose": "inspection_targets", "targets": ["a"], "count": 2}), "count", "population_too_small"),
             (serde_json::json!({"purpose": "inspection_matters", "unit_id": unit, "seed": ""}), "seed", "length"),
+            (serde_json::json!({"purpose": "follow_up_contacts", "unit_id": unit, "reference_date": "-9999-06-01"}), "reference_date", "invalid_date"),
         ];
         for (body, field, code) in cases {
             let res = app.call(Method::POST, "/api/v1/draws", &token, Some(body.clone())).await;
@@ -99,7 +100,11 @@ both_backends! {
             }
             assert_eq!(app.call(Method::POST, &format!("/api/v1/units/{unit}/service-records"), &token, Some(body)).await.status, 201);
         }
+        // The drawn unit may not choose the seed: it could search for the result it wants.
         let res = app.call(Method::POST, "/api/v1/draws", &token, Some(serde_json::json!({"purpose": "follow_up_contacts", "unit_id": unit, "reference_date": "2026-05-31", "count": 3, "seed": "x"}))).await;
+        assert_eq!(res.status, 422);
+        assert_eq!(res.problem().errors.unwrap()[0].code, "not_allowed");
+        let res = app.call(Method::POST, "/api/v1/draws", &token, Some(serde_json::json!({"purpose": "follow_up_contacts", "unit_id": unit, "reference_date": "2026-05-31", "count": 3}))).await;
         assert_eq!(res.status, 201, "{}", res.text());
         let d: Draw = res.json();
         assert_eq!(d.population.len(), 3, "02-28, 04-01 and 05-31 with a phone");
@@ -128,5 +133,11 @@ both_backends! {
         let res = app.call(Method::POST, "/api/v1/draws", &window, Some(serde_json::json!({"purpose": "inspection_targets", "targets": ["a", "b"]}))).await;
         assert_eq!(res.status, 403);
         assert_eq!(app.call(Method::GET, &format!("/api/v1/draws/{}", uuid::Uuid::now_v7()), &lead, None).await.status, 404);
+        // Inspection targets are not for everyone's eyes before the inspection.
+        assert_eq!(app.call(Method::GET, &format!("/api/v1/draws/{}", d.id), &window, None).await.status, 403);
+        let listed: DrawList = app.call(Method::GET, "/api/v1/draws", &window, None).await.json();
+        assert!(listed.items.is_empty(), "a WINDOW lead does not list ENFORCEMENT targets");
+        let listed: DrawList = app.call(Method::GET, "/api/v1/draws", &lead, None).await.json();
+        assert_eq!(listed.items.len(), 1);
     }
 }

@@ -288,4 +288,31 @@ both_backends! {
         assert_eq!(res.status, 422);
         assert_eq!(res.problem().errors.unwrap()[0].field, "active_to");
     }
+
+    async fn entries_take_any_uuid_form_and_units_see_only_their_own(app: TestApp) {
+        let c = cast(&app).await;
+        let body = serde_json::json!({"activity": "enforcement", "quarter": "2027-Q1", "title": "t", "notes": "内部备注"});
+        let s: Schedule = app.call(Method::POST, "/api/v1/schedules", &c.lead, Some(body)).await.json();
+        let upper = c.unit_id.to_uppercase();
+        let s2 = add_entry(&app, &c.lead, &s.id, serde_json::json!({"unit_id": upper, "planned_on": "2027-01-15", "participant": {"kind": "head"}, "mode": "regular"})).await;
+        assert_eq!(s2.entries[0].unit_id, c.unit_id, "stored in canonical form");
+        let tag = etag(&app, &c.lead, &s.id).await;
+        let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{}/entries", s.id), &c.lead, &[("if-match", &tag)],
+            Some(serde_json::json!({"unit_id": uuid::Uuid::now_v7().to_string(), "planned_on": "-9999-01-15", "participant": {"kind": "head"}, "mode": "regular"}))).await;
+        assert_eq!(res.status, 422);
+        // A unit account gets a 403 before any validation, and reads no notes or others' business.
+        let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{}/entries", s.id), &c.unit, &[("if-match", "*")], Some(serde_json::json!({"bogus": 1}))).await;
+        assert_eq!(res.status, 422, "the body is checked before the handler runs");
+        let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{}/entries", s.id), &c.unit, &[("if-match", "*")],
+            Some(serde_json::json!({"unit_id": "x", "planned_on": "x", "participant": {"kind": "head"}, "mode": "regular"}))).await;
+        assert_eq!(res.status, 403, "the role is checked before the fields");
+        assert_eq!(step(&app, &c.unit, &s.id, serde_json::json!({"action": "publish"})).await.status, 403, "no state revealed");
+        let seen: Schedule = app.call(Method::GET, &format!("/api/v1/schedules/{}", s.id), &c.unit, None).await.json();
+        assert!(seen.notes.is_none());
+        let other = app.unit_named("区教育局").await.id.to_string();
+        assert_eq!(app.call(Method::GET, &format!("/api/v1/schedules?unit_id={other}"), &c.unit, None).await.status, 403);
+        let mine: frontline::api::schedules::ScheduleList = app.call(Method::GET, "/api/v1/schedules", &c.unit, None).await.json();
+        assert_eq!(mine.items.len(), 1);
+        assert!(mine.items[0].notes.is_none());
+    }
 }

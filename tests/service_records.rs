@@ -69,6 +69,10 @@ both_backends! {
             assert_eq!(res.problem().errors.unwrap()[0].field, field);
             assert!(!res.text().contains("12800138000"));
         }
+        // A phone sent as a number is refused without quoting it.
+        let res = app.call(Method::POST, &path, &own, Some(serde_json::json!({"served_on": days_ago(1), "kind": "consultation", "phone": 13800138000_u64}))).await;
+        assert_eq!(res.status, 422);
+        assert!(!res.text().contains("13800138000"), "{}", res.text());
         // An import: all or nothing, bad rows named by line.
         let csv = format!("served_on,kind,contact_name,phone\n{},consultation,甲,13800138001\n{},visit,乙,13800138002\n{},application,丙,138\n", days_ago(5), days_ago(6), days_ago(7));
         let auth = format!("Bearer {own}");

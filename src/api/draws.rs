@@ -265,6 +265,20 @@ pub async fn create_draw(
         }
         (_, None) => None,
     };
+    // The drawn party must not pick the seed: it could search for the result it wants.
+    if b.seed.is_some()
+        && !matches!(
+            user.role,
+            crate::domain::account::Role::Coordinator | crate::domain::account::Role::Lead
+        )
+    {
+        return Err(refuse(
+            "seed",
+            "not_allowed",
+            "只有区营商办和牵头部门可以指定随机种子".into(),
+            "only the coordinator and the leads may give a seed".into(),
+        ));
+    }
     let (seed, seed_source) = match b.seed {
         Some(s) => (s, "given"),
         None => (draw::os_seed(), "os"),
@@ -335,9 +349,7 @@ async fn load(pool: &DbPool, user: &AuthUser, raw_id: &str) -> Result<Draw, AppE
             id,
         })?;
     let drawn = Draw::from_row(row)?;
-    if let Some(unit) = &drawn.unit_id {
-        policy::read_unit_record(user, unit, Some(drawn.purpose.activity()))?;
-    }
+    policy::read_draw(user, drawn.unit_id.as_deref(), drawn.purpose.activity())?;
     Ok(drawn)
 }
 
@@ -461,9 +473,15 @@ pub async fn list_draws(
     } else {
         None
     };
+    // Only the draws the caller may read (a lead: those of its activity).
     let items = rows
         .into_iter()
         .map(Draw::from_row)
+        .filter(|d| {
+            d.as_ref().map_or(true, |d| {
+                policy::read_draw(&user, d.unit_id.as_deref(), d.purpose.activity()).is_ok()
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(DrawList { items, next_cursor }))
 }

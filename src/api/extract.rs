@@ -93,13 +93,27 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
                 "invalid_type",
             )
         };
-        let detail = strip_position(&message);
-        AppError::Validation(vec![FieldIssue::new(
-            field,
-            code,
-            format!("字段无效：{detail}"),
-            format!("invalid field: {detail}"),
-        )])
+        // serde's text quotes the value it refused, which may be personal data (a phone
+        // number sent as a number): keep only what was expected.
+        let expected = strip_position(&message)
+            .split("expected ")
+            .nth(1)
+            .map(str::to_owned);
+        let (zh, en) = match (code, expected) {
+            ("unknown_field" | "read_only" | "required", _) => (
+                format!("字段无效：{}", strip_position(&message)),
+                format!("invalid field: {}", strip_position(&message)),
+            ),
+            (_, Some(e)) => (
+                format!("类型或取值无效，应为 {e}"),
+                format!("wrong type or value: expected {e}"),
+            ),
+            (_, None) => (
+                "类型或取值无效".to_owned(),
+                "wrong type or value".to_owned(),
+            ),
+        };
+        AppError::Validation(vec![FieldIssue::new(field, code, zh, en)])
     })?;
     de.end()
         .map_err(|e| AppError::MalformedJson(e.to_string()))?;

@@ -85,17 +85,16 @@ fn publish_view(
             .into_iter()
             .map(|u| (u.id.to_string(), (u.name, u.head.map(|h| h.name))))
             .collect();
-    let mut matter_names: HashMap<String, String> = HashMap::new();
+    let mut named: Vec<String> = Vec::new();
     for e in &entries {
-        let ids: Vec<String> = serde_json::from_str(&e.matter_ids).map_err(|_| unreadable())?;
-        for m in ids {
-            if let std::collections::hash_map::Entry::Vacant(v) = matter_names.entry(m.clone()) {
-                if let Some(found) = crate::store::matters::get(conn, &m)? {
-                    v.insert(found.name);
-                }
-            }
-        }
+        named.extend(serde_json::from_str::<Vec<String>>(&e.matter_ids).map_err(|_| unreadable())?);
     }
+    named.sort();
+    named.dedup();
+    let matter_names: HashMap<String, String> = crate::store::matters::by_ids(conn, &named)?
+        .into_iter()
+        .map(|(id, (_, name))| (id, name))
+        .collect();
     let mut by_schedule: HashMap<String, Vec<PublicEntry>> = HashMap::new();
     for e in entries {
         let (unit, head) = units.get(&e.unit_id).cloned().unwrap_or_default();

@@ -169,7 +169,8 @@ fn schedule_of(
     })
 }
 
-/// Loads a revision with the entries `scope` allows (a unit id, or all).
+/// Loads a revision. With a unit `scope` (a unit account), only what concerns that unit: its
+/// entries and exemption; no notes, no other units' exemptions, no reasons of the workflow.
 fn load(conn: &mut AnyConnection, id: &str, scope: Option<&str>) -> Result<Schedule, AppError> {
     let row = store::get(conn, id)?.ok_or(AppError::NotFound {
         resource: "schedule",
@@ -181,7 +182,21 @@ fn load(conn: &mut AnyConnection, id: &str, scope: Option<&str>) -> Result<Sched
         .map(entry_of)
         .collect::<Result<Vec<_>, _>>()?;
     let transitions = store::transitions(conn, &row.id)?;
-    schedule_of(row, entries, transitions)
+    let mut s = schedule_of(row, entries, transitions)?;
+    if let Some(unit) = scope {
+        scope_to_unit(&mut s, unit);
+    }
+    Ok(s)
+}
+
+/// Hides from a unit account what does not concern its unit.
+fn scope_to_unit(s: &mut Schedule, unit: &str) {
+    s.notes = None;
+    s.exemptions.retain(|x| x.unit_id == unit);
+    for t in &mut s.transitions {
+        t.reason = None;
+        t.actor_id = None;
+    }
 }
 
 fn respond(status: actix_web::http::StatusCode, s: Schedule) -> HttpResponse {
@@ -345,11 +360,20 @@ pub async fn list_schedules(
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
     params.finish()?;
     policy::read_catalogue(&user)?;
+    // A unit account lists only the schedules that concern its own unit.
+    let scope = policy::schedule_entry_scope(&user).map(str::to_owned);
+    let unit_id = match &scope {
+        Some(own) if p.unit_id.as_deref().is_some_and(|u| u != own) => {
+            return Err(AppError::Forbidden { code: "unit" })
+        }
+        Some(own) => Some(own.clone()),
+        None => p.unit_id,
+    };
     let filter = store::ScheduleFilter {
         activity: activity.map(|a| a.as_str().to_owned()),
         quarter: p.quarter,
         status: status.map(|s| s.as_str().to_owned()),
-        unit_id: p.unit_id,
+        unit_id,
     };
     let (rows, more) = crate::db::run(&pool, move |conn| {
         store::list(conn, &filter, after.as_deref(), limit)
@@ -362,8 +386,14 @@ pub async fn list_schedules(
     };
     let items = rows
         .into_iter()
-        .map(|r| schedule_of(r, Vec::new(), Vec::new()))
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|r| {
+            let mut s = schedule_of(r, Vec::new(), Vec::new())?;
+            if let Some(unit) = &scope {
+                scope_to_unit(&mut s, unit);
+            }
+            Ok(s)
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
     Ok(HttpResponse::Ok().json(ScheduleList { items, next_cursor }))
 }
 
@@ -489,6 +519,14 @@ pub async fn update_schedule(
             let before = serde_json::json!({"title": row.title, "notes": row.notes});
             if let Some(t) = b.title {
                 row.title = t.trim().to_owned();
+                if row.title.is_empty() {
+                    return Err(AppError::Validation(vec![FieldIssue::new(
+                        "title",
+                        "blank",
+                        "不能为空",
+                        "must not be blank",
+                    )]));
+                }
             }
             if let Some(n) = b.notes {
                 row.notes = n.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty());
@@ -534,14 +572,18 @@ fn entry_row(
     schedule_id: &str,
 ) -> Result<EntryRow, AppError> {
     let mut issues = Vec::new();
-    if parse_id(&input.unit_id).is_err() {
-        issues.push(FieldIssue::new(
-            "unit_id",
-            "invalid_uuid",
-            "须为 UUID",
-            "must be a UUID",
-        ));
-    }
+    // Ids are stored in their canonical form, whatever form the client wrote.
+    let unit_id = parse_id(&input.unit_id)
+        .map(|u| u.to_string())
+        .unwrap_or_else(|_| {
+            issues.push(FieldIssue::new(
+                "unit_id",
+                "invalid_uuid",
+                "须为 UUID",
+                "must be a UUID",
+            ));
+            String::new()
+        });
     let planned_on = parse_date(&input.planned_on);
     if planned_on.is_none() {
         issues.push(FieldIssue::new(
@@ -551,26 +593,33 @@ fn entry_row(
             "a date YYYY-MM-DD",
         ));
     }
+    let mut matter_ids = Vec::with_capacity(input.matter_ids.len());
     for (i, m) in input.matter_ids.iter().enumerate() {
-        if parse_id(m).is_err() {
-            issues.push(FieldIssue::new(
+        match parse_id(m) {
+            Ok(id) => matter_ids.push(id.to_string()),
+            Err(_) => issues.push(FieldIssue::new(
                 format!("matter_ids[{i}]"),
                 "invalid_uuid",
                 "须为 UUID",
                 "must be a UUID",
-            ));
+            )),
         }
     }
-    if let Participant::Deputy { name } = &input.participant {
-        if name.trim().is_empty() {
-            issues.push(FieldIssue::new(
-                "participant.name",
-                "blank",
-                "不能为空",
-                "must not be blank",
-            ));
+    let participant = match input.participant {
+        Participant::Deputy { name } => {
+            let name = name.trim().to_owned();
+            if name.is_empty() || name.chars().count() > 50 {
+                issues.push(FieldIssue::new(
+                    "participant.name",
+                    "length",
+                    "姓名须为 1 到 50 个字符",
+                    "a name of 1 to 50 characters",
+                ));
+            }
+            Participant::Deputy { name }
         }
-    }
+        head => head,
+    };
     let Some(planned_on) = planned_on.filter(|_| issues.is_empty()) else {
         return Err(AppError::Validation(issues));
     };
@@ -578,11 +627,11 @@ fn entry_row(
         id,
         schedule_id: schedule_id.to_owned(),
         uid,
-        unit_id: input.unit_id,
+        unit_id,
         planned_on,
-        participant: serde_json::to_string(&input.participant).unwrap_or_default(),
+        participant: serde_json::to_string(&participant).unwrap_or_default(),
         mode: input.mode.as_str().into(),
-        matter_ids: serde_json::to_string(&input.matter_ids).unwrap_or_default(),
+        matter_ids: serde_json::to_string(&matter_ids).unwrap_or_default(),
         place: input
             .place
             .map(|p| p.trim().to_owned())
@@ -622,12 +671,7 @@ pub async fn create_schedule_entry(
     body: JsonBody<EntryInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
-    let row = entry_row(
-        body.0,
-        uuid::Uuid::now_v7().to_string(),
-        uuid::Uuid::now_v7().to_string(),
-        &id,
-    )?;
+    let input = body.0;
     let s = crate::db::run(&pool, move |conn| {
         edit_draft(
             conn,
@@ -636,6 +680,12 @@ pub async fn create_schedule_entry(
             &id,
             "schedule.entry_create",
             |conn, _| {
+                let row = entry_row(
+                    input,
+                    uuid::Uuid::now_v7().to_string(),
+                    uuid::Uuid::now_v7().to_string(),
+                    &id,
+                )?;
                 unit_exists(conn, &row.unit_id)?;
                 store::insert_entry(conn, &row)?;
                 Ok(serde_json::json!({"entry": {"before": null, "after": row.uid}}))
@@ -789,33 +839,47 @@ fn submission_check(
             )
         })
         .collect();
-    let named: BTreeSet<String> = entries.iter().flat_map(|e| e.matter_ids.clone()).collect();
-    let mut matter_units = HashMap::new();
-    for m in named {
-        if let Some(found) = crate::store::matters::get(conn, &m)? {
-            matter_units.insert(found.id, found.unit_id);
-        }
-    }
+    let named: Vec<String> = entries
+        .iter()
+        .flat_map(|e| e.matter_ids.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let matter_units: HashMap<String, String> = crate::store::matters::by_ids(conn, &named)?
+        .into_iter()
+        .map(|(id, (unit, _))| (id, unit))
+        .collect();
     let mut issues: Vec<FieldIssue> = Vec::new();
+    let mut exempted: BTreeSet<String> = BTreeSet::new();
     for (i, x) in exemptions.iter().enumerate() {
-        if x.reason.trim().is_empty() {
+        let reason = x.reason.trim().chars().count();
+        if reason == 0 || reason > 500 {
             issues.push(FieldIssue::new(
                 format!("exemptions[{i}].reason"),
-                "blank",
-                "须说明理由",
-                "a reason is required",
+                "length",
+                "须说明理由，不超过 500 个字符",
+                "a reason of 1 to 500 characters",
             ));
         }
-        if !units.contains_key(&x.unit_id) {
-            issues.push(FieldIssue::new(
+        match parse_id(&x.unit_id).map(|u| u.to_string()) {
+            Ok(id) if units.contains_key(&id) => {
+                if !exempted.insert(id) {
+                    issues.push(FieldIssue::new(
+                        format!("exemptions[{i}].unit_id"),
+                        "duplicate",
+                        "重复",
+                        "listed twice",
+                    ));
+                }
+            }
+            _ => issues.push(FieldIssue::new(
                 format!("exemptions[{i}].unit_id"),
                 "unknown_unit",
                 "没有该单位",
                 "no such unit",
-            ));
+            )),
         }
     }
-    let exempted: BTreeSet<String> = exemptions.iter().map(|x| x.unit_id.clone()).collect();
     issues.extend(
         rules::submission_problems(
             activity,
@@ -882,6 +946,12 @@ pub async fn create_schedule_transition(
             let mut row = store::get(conn, &id)?.ok_or(AppError::NotFound { resource: "schedule", id: id.clone() })?;
             let activity: Activity = row.activity.parse().map_err(|_| bad("activity"))?;
             let from: Status = row.status.parse().map_err(|_| bad("status"))?;
+            // Only those who take part in this activity's workflow learn anything of its state.
+            let involved = matches!(user.role, crate::domain::account::Role::Coordinator | crate::domain::account::Role::Leader)
+                || (user.role == crate::domain::account::Role::Lead && user.lead_activity == Some(activity));
+            if !involved {
+                return Err(AppError::Forbidden { code: "role" });
+            }
             if !rules::may_act(user.role, user.lead_activity, activity, from, b.action) && rules::transition(from, b.action).is_ok() {
                 return Err(AppError::Forbidden { code: "role" });
             }
@@ -897,7 +967,12 @@ pub async fn create_schedule_transition(
             }
             if b.action == Action::Submit {
                 submission_check(conn, &row, &b.exemptions)?;
-                row.exemptions = serde_json::to_string(&b.exemptions).unwrap_or_else(|_| "[]".into());
+                let canonical: Vec<Exemption> = b
+                    .exemptions
+                    .iter()
+                    .map(|x| Exemption { unit_id: parse_id(&x.unit_id).map(|u| u.to_string()).unwrap_or_default(), reason: x.reason.trim().to_owned() })
+                    .collect();
+                row.exemptions = serde_json::to_string(&canonical).unwrap_or_else(|_| "[]".into());
             }
             let now = crate::store::now();
             if to == Status::Published {
@@ -906,7 +981,8 @@ pub async fn create_schedule_transition(
             row.status = to.as_str().into();
             let version = row.version;
             if !store::update(conn, &row, version)? {
-                return Err(AppError::PreconditionFailed { current: etag(version + 1) });
+                // Someone else moved the schedule at the same moment.
+                return Err(AppError::Conflict { constraint: "schedule_moved".into() });
             }
             store::insert_transition(conn, &TransitionRow {
                 id: uuid::Uuid::now_v7().to_string(),

@@ -123,11 +123,23 @@ pub struct ListRecordsParams {
     pub cursor: Option<String>,
 }
 
-/// Parses a local date: `YYYY-MM-DD` or `YYYY/MM/DD` (as spreadsheets write it).
+/// Parses a local date: exactly `YYYY-MM-DD` or `YYYY/MM/DD` (as spreadsheets write it), with
+/// a year from 2000 to 2099; anything else is refused, never passed to the database.
 pub fn parse_date(raw: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d")
-        .or_else(|_| NaiveDate::parse_from_str(raw.trim(), "%Y/%m/%d"))
+    let raw = raw.trim();
+    let b = raw.as_bytes();
+    let shaped = b.len() == 10
+        && (b[4] == b'-' && b[7] == b'-' || b[4] == b'/' && b[7] == b'/')
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+    if !shaped {
+        return None;
+    }
+    let normalized = raw.replace('/', "-");
+    NaiveDate::parse_from_str(&normalized, "%Y-%m-%d")
         .ok()
+        .filter(|d| (2000..=2099).contains(&chrono::Datelike::year(d)))
 }
 
 fn today() -> NaiveDate {
@@ -513,4 +525,34 @@ pub fn purge(conn: &mut AnyConnection, retention_days: u32) -> Result<usize, App
         }
         Ok(n)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_strict() {
+        assert_eq!(
+            parse_date("2026-10-12"),
+            NaiveDate::from_ymd_opt(2026, 10, 12)
+        );
+        assert_eq!(
+            parse_date("2026/10/12"),
+            NaiveDate::from_ymd_opt(2026, 10, 12)
+        );
+        for bad in [
+            "-9999-01-01",
+            "+2026-10-12",
+            "2026-1-12",
+            "1999-12-31",
+            "2100-01-01",
+            "2026-02-30",
+            "2026-10/12",
+            "",
+            "20261012",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
 }

@@ -165,6 +165,14 @@ pub async fn create_trigger(
             )])
         })?,
     };
+    if b.description.trim().is_empty() {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "description",
+            "blank",
+            "不能为空",
+            "must not be blank",
+        )]));
+    }
     let due_on = raised_on + chrono::Duration::days(i64::from(config.immediate_response_days));
     let actx = ctx.audit(Some(&user));
     let created_by = user.id.clone();

@@ -106,6 +106,23 @@ pub fn make_draw(
     }
 }
 
+/// Read a draw: a unit's draws like that unit's records of the activity; a draw without a unit
+/// (inspection targets, 双随机) only by the coordinator, leaders, admins and the activity's lead,
+/// so that nobody inspected learns the targets early.
+pub fn read_draw(
+    user: &AuthUser,
+    unit_id: Option<&str>,
+    activity: Activity,
+) -> Result<(), AppError> {
+    match unit_id {
+        Some(unit) => read_unit_record(user, unit, Some(activity)),
+        None => allow(
+            matches!(user.role, Role::Coordinator | Role::Leader | Role::Admin)
+                || (user.role == Role::Lead && user.lead_activity == Some(activity)),
+        ),
+    }
+}
+
 /// Draft and edit the schedule of `activity`: its lead only.
 pub fn draft_schedule(user: &AuthUser, activity: Activity) -> Result<(), AppError> {
     allow(user.role == Role::Lead && user.lead_activity == Some(activity))

@@ -162,9 +162,9 @@ pub struct Problem {
 
 /// Every problem that stops a schedule of `activity` for `quarter` from being submitted:
 /// entries for inactive or unknown units, participants who are neither the head nor an allowed
-/// deputy, matters not of the unit, dates outside the quarter, and — when the schedule has
-/// regular entries or none at all — every unit whose categories require this activity (R1)
-/// without a regular entry and without an exemption.
+/// deputy, matters not of the unit, dates outside the quarter, and every active unit whose
+/// categories require this activity (R1) without a regular entry and without an exemption:
+/// the quarter's one schedule carries the regular obligation, whatever else it holds.
 pub fn submission_problems(
     activity: Activity,
     quarter: Quarter,
@@ -229,8 +229,7 @@ pub fn submission_problems(
             });
         }
     }
-    let regular = entries.is_empty() || entries.iter().any(|e| e.mode == Mode::Regular);
-    if regular {
+    {
         let covered: BTreeSet<&str> = entries
             .iter()
             .filter(|e| e.mode == Mode::Regular)
@@ -289,6 +288,28 @@ mod tests {
             assert_eq!(transition(from, Action::Return), Ok(Status::Draft));
         }
         assert!(transition(Status::Draft, Action::Return).is_err());
+    }
+
+    #[test]
+    fn exactly_seven_steps_are_legal() {
+        let legal = [
+            (Status::Draft, Action::Submit),
+            (Status::Submitted, Action::Review),
+            (Status::Submitted, Action::Return),
+            (Status::Reviewed, Action::Approve),
+            (Status::Reviewed, Action::Return),
+            (Status::Approved, Action::Publish),
+            (Status::Approved, Action::Return),
+        ];
+        for from in Status::ALL {
+            for action in Action::ALL {
+                let ok = legal.contains(&(*from, *action));
+                assert_eq!(transition(*from, *action).is_ok(), ok, "{from} {action}");
+                if !ok {
+                    assert_eq!(transition(*from, *action), Err(allowed(*from)));
+                }
+            }
+        }
     }
 
     #[test]
@@ -459,20 +480,21 @@ mod tests {
         assert!(
             submission_problems(Activity::Window, q, &ok, &units, &matters, &exempt).is_empty()
         );
-        // An immediate-only schedule does not need every unit.
+        // Immediate entries do not stand in for the regular ones.
         let immediate = vec![EntryFacts {
             mode: Mode::Immediate,
             ..ok[0].clone()
         }];
-        assert!(submission_problems(
+        let missing = submission_problems(
             Activity::Window,
             q,
             &immediate,
             &units,
             &matters,
-            &BTreeSet::new()
-        )
-        .is_empty());
+            &BTreeSet::new(),
+        );
+        let fields: Vec<&str> = missing.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, ["missing_units.a", "missing_units.c"]);
         // An empty schedule lists everyone required.
         assert_eq!(
             submission_problems(

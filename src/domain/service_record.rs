@@ -38,18 +38,22 @@ pub fn normalize_phone(raw: &str) -> Option<String> {
     (mobile || fixed).then_some(digits)
 }
 
-/// Masks a phone number for people who may not see it: the first three and last four digits
-/// stay (`138****1234`); shorter numbers keep only their last two.
+/// Masks a phone number for people who may not see it: at least four digits are always hidden.
+/// An 11-digit number keeps its first three and last four (`138****1234`); a shorter one keeps
+/// only its last four, or fewer (`****4321`, `****321` for 7 digits).
 pub fn mask_phone(phone: &str) -> String {
-    let n = phone.chars().count();
-    if n >= 8 {
-        let head: String = phone.chars().take(3).collect();
-        let tail: String = phone.chars().skip(n - 4).collect();
-        format!("{head}{}{tail}", "*".repeat(n - 7))
+    let digits: Vec<char> = phone.chars().collect();
+    let n = digits.len();
+    let (head, tail) = if n >= 11 {
+        (3, 4)
     } else {
-        let tail: String = phone.chars().skip(n.saturating_sub(2)).collect();
-        format!("{}{tail}", "*".repeat(n.saturating_sub(2)))
-    }
+        (0, n.saturating_sub(4).min(4))
+    };
+    let hidden = n - head - tail;
+    let mut out: String = digits[..head].iter().collect();
+    out.push_str(&"*".repeat(hidden));
+    out.extend(&digits[n - tail..]);
+    out
 }
 
 /// The first day of the "past 3 months" before `date` (R5): the same day number three months
@@ -101,7 +105,18 @@ mod tests {
     fn masks_keep_three_and_four() {
         assert_eq!(mask_phone("13800138000"), "138****8000");
         assert_eq!(mask_phone("02987654321"), "029****4321");
-        assert_eq!(mask_phone("8765432"), "*****32");
+        assert_eq!(mask_phone("87654321"), "****4321");
+        assert_eq!(mask_phone("8765432"), "****432");
+        assert_eq!(mask_phone("0298765432"), "******5432");
+        for p in [
+            "13800138000",
+            "02987654321",
+            "87654321",
+            "8765432",
+            "0298765432",
+        ] {
+            assert!(mask_phone(p).matches('*').count() >= 4, "{p}");
+        }
     }
 
     #[test]

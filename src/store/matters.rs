@@ -210,3 +210,18 @@ pub fn experiences(
 ) -> Result<Vec<(String, chrono::NaiveDate)>, AppError> {
     Ok(Vec::new())
 }
+
+/// The (id → unit, name) of the matters with these ids, in one query.
+pub fn by_ids(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, (String, String)>, AppError> {
+    let rows: Vec<(String, String, String)> = matters::table
+        .filter(matters::id.eq_any(ids))
+        .select((matters::id, matters::unit_id, matters::name))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, unit, name)| (id, (unit, name)))
+        .collect())
+}

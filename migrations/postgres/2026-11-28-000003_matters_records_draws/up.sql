@@ -57,3 +57,5 @@ END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER draws_no_update BEFORE UPDATE OR DELETE ON draws
     FOR EACH ROW EXECUTE FUNCTION draws_never_change();
+CREATE TRIGGER draws_no_truncate BEFORE TRUNCATE ON draws
+    FOR EACH STATEMENT EXECUTE FUNCTION draws_never_change();
