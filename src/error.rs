@@ -106,6 +106,9 @@ pub enum AppError {
     /// 400: the body is not well-formed JSON, or not of the expected shape.
     #[error("malformed JSON body: {0}")]
     MalformedJson(String),
+    /// 400: a CSV (or other non-JSON) body that cannot be read.
+    #[error("malformed body: {0}")]
+    MalformedBody(String),
     /// 400: path or query parameters refused.
     #[error("invalid parameters: {0:?}")]
     InvalidParameters(Vec<FieldIssue>),
@@ -244,6 +247,7 @@ impl AppError {
     fn slug(&self) -> &'static str {
         match self {
             AppError::MalformedJson(_) => "malformed-json",
+            AppError::MalformedBody(_) => "malformed-body",
             AppError::InvalidParameters(_) => "invalid-parameter",
             AppError::BadRequest(_) => "bad-request",
             AppError::NotFound { .. } => "not-found",
@@ -275,6 +279,13 @@ impl AppError {
                 match lang {
                     Lang::Zh => format!("无法解析请求体：{cause}"),
                     Lang::En => format!("The body could not be parsed: {cause}"),
+                },
+            ),
+            AppError::MalformedBody(cause) => (
+                lang.pick("请求体格式错误", "Malformed body"),
+                match lang {
+                    Lang::Zh => format!("无法读取请求体：{cause}"),
+                    Lang::En => format!("The body could not be read: {cause}"),
                 },
             ),
             AppError::InvalidParameters(_) => (
@@ -375,8 +386,8 @@ impl AppError {
             AppError::UnsupportedMediaType => (
                 lang.pick("不支持的媒体类型", "Unsupported media type"),
                 lang.pick(
-                    "请求体须为 JSON，Content-Type: application/json",
-                    "The body must be JSON, with Content-Type: application/json",
+                    "请求体须为 JSON（Content-Type: application/json）；导入接口也接受 CSV（text/csv）",
+                    "The body must be JSON (Content-Type: application/json); imports also take CSV (text/csv)",
                 )
                 .into(),
             ),
@@ -499,6 +510,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::MalformedJson(_)
+            | AppError::MalformedBody(_)
             | AppError::InvalidParameters(_)
             | AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::NotFound { .. } | AppError::RouteNotFound => StatusCode::NOT_FOUND,

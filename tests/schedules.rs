@@ -191,6 +191,10 @@ both_backends! {
         assert_eq!(step(&app, &c.lead, &s.id, serde_json::json!({"action": "submit", "exemptions": exempt})).await.status, 200);
         assert_eq!(step(&app, &c.coordinator, &s.id, serde_json::json!({"action": "review"})).await.status, 200);
         assert_eq!(step(&app, &c.coordinator, &s.id, serde_json::json!({"action": "approve"})).await.status, 403);
+        let stale = app
+            .call_with(Method::POST, &format!("/api/v1/schedules/{}/transitions", s.id), &c.leader, &[("if-match", "\"1\"")], Some(serde_json::json!({"action": "approve"})))
+            .await;
+        assert_eq!(stale.status, 412, "approving a version other than the one read");
         assert_eq!(step(&app, &c.leader, &s.id, serde_json::json!({"action": "approve"})).await.status, 200);
         assert_eq!(step(&app, &c.coordinator, &s.id, serde_json::json!({"action": "publish"})).await.status, 403);
         let res = step(&app, &c.lead, &s.id, serde_json::json!({"action": "publish"})).await;

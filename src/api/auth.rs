@@ -216,7 +216,7 @@ fn settle_login(
     user_id: Option<&str>,
     verified: bool,
 ) -> Result<LoginOutcome, AppError> {
-    let client = ctx.client_addr.clone().unwrap_or_else(|| "unknown".into());
+    let client = ctx.rate_key();
     write_transaction(conn, |conn| {
         crate::db::lock_key(conn, &format!("login:{username}"))?;
         let now = crate::store::now();
@@ -307,7 +307,7 @@ pub async fn login(
     let LoginRequest { username, password } = body.0;
     let state = state.into_inner();
     // 1. The rate, and the account: a pooled connection for a moment.
-    let client = ctx.client_addr.clone().unwrap_or_else(|| "unknown".into());
+    let client = ctx.rate_key();
     let (lookup, st) = (username.clone(), state.clone());
     let found = crate::db::run(&pool, move |conn| {
         check_rate(conn, &st, &client, crate::store::now())?;
@@ -583,7 +583,7 @@ pub async fn change_password(
             let Some(new_hash) = new_hash else {
                 // A wrong current password counts toward the account's lock, like a sign-in.
                 crate::db::lock_key(conn, &format!("login:{}", user.username))?;
-                let client = ctx.client_addr.clone().unwrap_or_else(|| "unknown".into());
+                let client = ctx.rate_key();
                 let changes = record_failure(conn, &state, Some(&stored), &user.username, &client, now)?;
                 return audit::record(conn, &actx, AuditEntry { action: "auth.password_change", target_type: Some("user"), target_id: Some(&stored.id), changes, outcome: "failure" });
             };

@@ -24,6 +24,23 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
+    /// The key the login rate counts by: the client's address, or for IPv6 its /64 network
+    /// (one client usually holds a whole /64).
+    pub fn rate_key(&self) -> String {
+        match self
+            .client_addr
+            .as_deref()
+            .map(str::parse::<std::net::IpAddr>)
+        {
+            Some(Ok(std::net::IpAddr::V6(v6))) => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+            Some(Ok(ip)) => ip.to_string(),
+            _ => "unknown".into(),
+        }
+    }
+
     /// The audit context of this request acting as `user`.
     pub fn audit(&self, user: Option<&AuthUser>) -> AuditCtx {
         AuditCtx {
@@ -82,6 +99,21 @@ mod tests {
             if_match: if_match.map(str::to_owned),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn an_ipv6_client_is_counted_by_its_64_network() {
+        let at = |a: &str| {
+            RequestCtx {
+                client_addr: Some(a.into()),
+                ..Default::default()
+            }
+            .rate_key()
+        };
+        assert_eq!(at("2001:db8:1:2:aaaa::1"), at("2001:db8:1:2:bbbb::9"));
+        assert_ne!(at("2001:db8:1:2::1"), at("2001:db8:1:3::1"));
+        assert_eq!(at("127.0.0.1"), "127.0.0.1");
+        assert_eq!(RequestCtx::default().rate_key(), "unknown");
     }
 
     #[test]

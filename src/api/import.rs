@@ -182,7 +182,7 @@ pub fn decode(bytes: &[u8], charset: Option<&str>) -> Result<String, AppError> {
 }
 
 fn bad_encoding() -> AppError {
-    AppError::MalformedJson("the file is neither UTF-8 nor GB18030".into())
+    AppError::MalformedBody("the file is neither UTF-8 nor GB18030".into())
 }
 
 fn parse_csv(text: &str) -> Result<Vec<Row>, AppError> {
@@ -192,13 +192,13 @@ fn parse_csv(text: &str) -> Result<Vec<Row>, AppError> {
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
         .headers()
-        .map_err(|e| AppError::MalformedJson(format!("CSV header: {e}")))?
+        .map_err(|e| AppError::MalformedBody(format!("CSV header: {e}")))?
         .iter()
         .map(|h| h.trim().to_lowercase())
         .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|e| AppError::MalformedJson(format!("CSV: {e}")))?;
+        let record = record.map_err(|e| AppError::MalformedBody(format!("CSV: {e}")))?;
         if record.iter().all(|c| c.is_empty()) {
             continue;
         }

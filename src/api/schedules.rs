@@ -905,7 +905,10 @@ fn submission_check(
 #[utoipa::path(
     tag = "schedules",
     operation_id = "create_schedule_transition",
-    params(("id" = String, Path, format = Uuid, description = "The revision's id")),
+    params(
+        ("id" = String, Path, format = Uuid, description = "The revision's id"),
+        ("If-Match" = Option<String>, Header, description = "Optional: the `ETag` the step was decided on; 412 when the revision changed since"),
+    ),
     request_body(content = TransitionRequest, content_type = "application/json"),
     responses((status = 200, description = "The revision after the step", body = Schedule), ParameterErrors, BodyErrors, AuthErrors, NotFoundError, WriteErrors, CommonErrors),
     security(("bearer" = []))
@@ -951,6 +954,10 @@ pub async fn create_schedule_transition(
                 || (user.role == crate::domain::account::Role::Lead && user.lead_activity == Some(activity));
             if !involved {
                 return Err(AppError::Forbidden { code: "role" });
+            }
+            // A step may name the version it was decided on: a leader approving what they read.
+            if ctx.if_match.is_some() {
+                ctx.expect_version(row.version)?;
             }
             if !rules::may_act(user.role, user.lead_activity, activity, from, b.action) && rules::transition(from, b.action).is_ok() {
                 return Err(AppError::Forbidden { code: "role" });

@@ -500,9 +500,16 @@ pub async fn import_service_records(
 }
 
 /// Removes the names and phones of records served before the retention period; returns how many.
-/// Used by `frontline purge` and by the server once a day.
+/// Used by `frontline purge` and by the server once a day, which also drops sign-in bookkeeping
+/// past its use (login attempts after a day, refresh tokens a week after they expired).
 pub fn purge(conn: &mut AnyConnection, retention_days: u32) -> Result<usize, AppError> {
     let cutoff = crate::domain::service_record::retention_cutoff(today(), retention_days);
+    let now = crate::store::now();
+    crate::store::sessions::prune(
+        conn,
+        now - chrono::Duration::days(1),
+        now - chrono::Duration::days(7),
+    )?;
     write_transaction(conn, |conn| {
         let n = store::purge_before(conn, cutoff)?;
         if n > 0 {

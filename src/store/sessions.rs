@@ -190,3 +190,18 @@ pub fn last_success(
         .select(diesel::dsl::max(login_attempts::at))
         .first::<Option<NaiveDateTime>>(conn)?)
 }
+
+/// Deletes login attempts older than `attempts_before` and refresh tokens that expired before
+/// `tokens_before`; how many of each. Neither is history: the audit log keeps the sign-ins.
+pub fn prune(
+    conn: &mut AnyConnection,
+    attempts_before: NaiveDateTime,
+    tokens_before: NaiveDateTime,
+) -> Result<(usize, usize), AppError> {
+    let a = diesel::delete(login_attempts::table.filter(login_attempts::at.lt(attempts_before)))
+        .execute(conn)?;
+    let t =
+        diesel::delete(refresh_tokens::table.filter(refresh_tokens::expires_at.lt(tokens_before)))
+            .execute(conn)?;
+    Ok((a, t))
+}
