@@ -213,17 +213,25 @@ impl Application {
         self.pool.clone()
     }
 
+    /// A handle to stop the server (tests stop each server before the process exits, so that
+    /// no worker is still inside a database call when the C libraries are torn down).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     /// Serves until stopped (SIGINT/SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }
 }
 
-/// Purges expired personal data of service records now and then once a day. Idempotent, so
+/// Purges expired personal data of service records once a day. Idempotent, so
 /// several instances doing it at once is harmless.
 fn spawn_daily_purge(pool: DbPool, retention_days: u32) {
     actix_web::rt::spawn(async move {
-        let mut every_day = actix_web::rt::time::interval(Duration::from_secs(24 * 3600));
+        // First ten minutes after start (not during start-up), then once a day.
+        let first = actix_web::rt::time::Instant::now() + Duration::from_secs(600);
+        let mut every_day = actix_web::rt::time::interval_at(first, Duration::from_secs(24 * 3600));
         loop {
             every_day.tick().await;
             match db::run(&pool, move |conn| {

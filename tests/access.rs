@@ -207,7 +207,7 @@ both_backends! {
                         "GET /api/v1/users/{id}" | "PATCH /api/v1/users/{id}" => {
                             let p = format!("/api/v1/users/{}", peers[&target_unit]);
                             if method == "PATCH" {
-                                headers.push(("if-match".into(), etag_of(&app, &admin_token, &p).await));
+                                headers.push(("if-match".into(), etag_of(app, &admin_token, &p).await));
                             }
                             (p, (method == "PATCH").then(|| serde_json::json!({"display_name": format!("peer {n}")})))
                         }
@@ -216,7 +216,7 @@ both_backends! {
                         }))),
                         "PATCH /api/v1/units/{id}" => {
                             let p = format!("/api/v1/units/{target_unit}");
-                            headers.push(("if-match".into(), etag_of(&app, &admin_token, &p).await));
+                            headers.push(("if-match".into(), etag_of(app, &admin_token, &p).await));
                             (p, Some(serde_json::json!({"delegation_allowed": n % 2 == 0})))
                         }
                         "POST /api/v1/auth/password" => {

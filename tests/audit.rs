@@ -43,7 +43,7 @@ both_backends! {
             "name": "区数据局", "short_code": "data-bureau", "kind": "district_department", "categories": ["approval_service"]
         }))).await;
         let unit: frontline::domain::unit::Unit = res.json();
-        let r = one_record(&app, n, &res, "unit.create").await;
+        let r = one_record(app, n, &res, "unit.create").await;
         assert_eq!(r.actor_id.as_deref(), Some(admin_me.id.as_str()));
         assert_eq!((r.actor_username.as_deref(), r.actor_role.as_deref()), (Some("admin"), Some("admin")));
         assert_eq!((r.target_type.as_deref(), r.target_id.clone()), (Some("unit"), Some(unit.id.to_string())));
@@ -54,7 +54,7 @@ both_backends! {
         let n = app.audit_count();
         let res = app.call_with(Method::PATCH, &format!("/api/v1/units/{}", unit.id), &admin, &[("if-match", "\"1\"")],
             Some(serde_json::json!({"active": false, "head": {"name": "王五", "title": "局长"}}))).await;
-        let r = one_record(&app, n, &res, "unit.update").await;
+        let r = one_record(app, n, &res, "unit.update").await;
         let changes: serde_json::Value = serde_json::from_str(r.changes.as_deref().unwrap()).unwrap();
         assert_eq!(changes["active"], serde_json::json!({"before": true, "after": false}));
         assert_eq!(changes["head"]["after"]["name"], "王五");
@@ -66,7 +66,7 @@ both_backends! {
             "username": "sjj.clerk", "display_name": "数据局 赵六", "role": "unit", "unit_id": unit.id.to_string()
         }))).await;
         let created: frontline::api::users::CreatedUser = res.json();
-        let r = one_record(&app, n, &res, "user.create").await;
+        let r = one_record(app, n, &res, "user.create").await;
         let text = r.changes.clone().unwrap();
         assert!(text.contains("sjj.clerk"));
         assert!(!text.contains(&created.one_time_password), "no password in the audit log");
@@ -74,26 +74,26 @@ both_backends! {
         let n = app.audit_count();
         let res = app.call_with(Method::PATCH, &format!("/api/v1/users/{}", created.user.id), &admin, &[("if-match", "\"1\"")],
             Some(serde_json::json!({"display_name": "数据局 赵六六"}))).await;
-        one_record(&app, n, &res, "user.update").await;
+        one_record(app, n, &res, "user.update").await;
 
         // Sessions: sign-in, password change, refresh, sign-out; a failed sign-in too.
         let n = app.audit_count();
         let res = app.login("sjj.clerk", &created.one_time_password).await;
-        let r = one_record(&app, n, &res, "auth.login").await;
+        let r = one_record(app, n, &res, "auth.login").await;
         assert_eq!(r.actor_username.as_deref(), Some("sjj.clerk"));
         let pair: frontline::api::auth::TokenPair = res.json();
         let n = app.audit_count();
         let res = app.call(Method::POST, "/api/v1/auth/password", &pair.access_token,
             Some(serde_json::json!({"current_password": created.one_time_password, "new_password": USER_PASSWORD}))).await;
-        let r = one_record(&app, n, &res, "auth.password_change").await;
+        let r = one_record(app, n, &res, "auth.password_change").await;
         assert!(!r.changes.clone().unwrap_or_default().contains(USER_PASSWORD));
         let n = app.audit_count();
         let res = app.post_json("/api/v1/auth/refresh", &serde_json::json!({"refresh_token": pair.refresh_token})).await;
-        one_record(&app, n, &res, "auth.refresh").await;
+        one_record(app, n, &res, "auth.refresh").await;
         let fresh: frontline::api::auth::TokenPair = res.json();
         let n = app.audit_count();
         let res = app.call(Method::POST, "/api/v1/auth/logout", &fresh.access_token, None).await;
-        one_record(&app, n, &res, "auth.logout").await;
+        one_record(app, n, &res, "auth.logout").await;
         let n = app.audit_count();
         let res = app.login("sjj.clerk", "Wrong-password-9").await;
         assert_eq!(res.status, 401);

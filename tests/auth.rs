@@ -62,14 +62,14 @@ both_backends! {
         let admin = app.admin_token().await;
         let claims = claims_of(&admin);
         let (sub, sid) = (claims["sub"].as_str().unwrap().to_owned(), claims["sid"].as_str().unwrap().to_owned());
-        assert_eq!(status_with(&app, &admin).await, 200);
+        assert_eq!(status_with(app, &admin).await, 200);
         let now = Utc::now();
-        let own = keys_with(&app, |_| {});
+        let own = keys_with(app, |_| {});
         let mut cases: Vec<(&str, String)> = vec![
             ("malformed", "not-a-jwt".into()),
             ("three dots of nothing", "a.b.c".into()),
         ];
-        let other = keys_with(&app, |s| s.jwt_secret = Some(frontline::config::Secret("another-secret-another-secret-0123456".into())));
+        let other = keys_with(app, |s| s.jwt_secret = Some(frontline::config::Secret("another-secret-another-secret-0123456".into())));
         cases.push(("bad signature", other.issue(TokenType::Access, &sub, &sid, "j", now, 600).unwrap()));
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT","kid":"k1"}"#);
         let body = admin.split('.').nth(1).unwrap();
@@ -82,11 +82,11 @@ both_backends! {
         cases.push(("another algorithm", hs512));
         cases.push(("expired", own.issue(TokenType::Access, &sub, &sid, "j", now - Duration::hours(1), 600).unwrap()));
         cases.push(("not yet valid", own.issue(TokenType::Access, &sub, &sid, "j", now + Duration::hours(1), 7200).unwrap()));
-        let iss = keys_with(&app, |s| s.issuer = "somebody-else".into());
+        let iss = keys_with(app, |s| s.issuer = "somebody-else".into());
         cases.push(("wrong iss", iss.issue(TokenType::Access, &sub, &sid, "j", now, 600).unwrap()));
-        let aud = keys_with(&app, |s| s.audience = "another-api".into());
+        let aud = keys_with(app, |s| s.audience = "another-api".into());
         cases.push(("wrong aud", aud.issue(TokenType::Access, &sub, &sid, "j", now, 600).unwrap()));
-        let kid = keys_with(&app, |s| s.jwt_kid = "k9".into());
+        let kid = keys_with(app, |s| s.jwt_kid = "k9".into());
         cases.push(("unknown kid", kid.issue(TokenType::Access, &sub, &sid, "j", now, 600).unwrap()));
         let pair = app.login_ok("admin", ADMIN_PASSWORD).await;
         cases.push(("a refresh token used as an access token", pair.refresh_token.clone()));
@@ -103,29 +103,29 @@ both_backends! {
         }
         assert_eq!(app.get("/api/v1/auth/me").await.status, 401, "no token");
         // The genuine token still works after all that.
-        assert_eq!(status_with(&app, &admin).await, 200);
+        assert_eq!(status_with(app, &admin).await, 200);
     }
 
     async fn a_deactivated_account_and_a_signed_out_session_are_refused(app: TestApp) {
         let admin = app.admin_token().await;
         let unit = app.unit_named("区档案馆").await;
         let (user, token) = app.user_with_token(&admin, "dag.clerk", "unit", Some(&unit.id.to_string()), None).await;
-        assert_eq!(status_with(&app, &token).await, 200);
+        assert_eq!(status_with(app, &token).await, 200);
         let res = app
             .call_with(Method::PATCH, &format!("/api/v1/users/{}", user.id), &admin, &[("if-match", "\"2\"")], Some(serde_json::json!({"active": false})))
             .await;
         assert_eq!(res.status, 200, "{}", res.text());
-        assert_eq!(status_with(&app, &token).await, 401, "token of a deactivated account");
+        assert_eq!(status_with(app, &token).await, 401, "token of a deactivated account");
         assert_eq!(app.login("dag.clerk", USER_PASSWORD).await.status, 401);
 
         let pair = app.login_ok("admin", ADMIN_PASSWORD).await;
-        assert_eq!(status_with(&app, &pair.access_token).await, 200);
+        assert_eq!(status_with(app, &pair.access_token).await, 200);
         let res = app.call(Method::POST, "/api/v1/auth/logout", &pair.access_token, None).await;
         assert_eq!(res.status, 204);
-        assert_eq!(status_with(&app, &pair.access_token).await, 401, "access token after logout");
+        assert_eq!(status_with(app, &pair.access_token).await, 401, "access token after logout");
         let res = app.post_json("/api/v1/auth/refresh", &serde_json::json!({"refresh_token": pair.refresh_token})).await;
         assert_eq!(res.status, 401, "refresh token after logout");
-        assert_eq!(status_with(&app, &admin).await, 200, "other sessions go on");
+        assert_eq!(status_with(app, &admin).await, 200, "other sessions go on");
     }
 
     async fn refresh_rotates_and_a_reused_token_revokes_the_family(app: TestApp) {
@@ -136,14 +136,14 @@ both_backends! {
         let second: frontline::api::auth::TokenPair = res.json();
         assert_ne!(second.refresh_token, first.refresh_token);
         assert_eq!(claims_of(&second.access_token)["sid"], claims_of(&first.access_token)["sid"], "same session");
-        assert_eq!(status_with(&app, &second.access_token).await, 200);
+        assert_eq!(status_with(app, &second.access_token).await, 200);
         // The first refresh token is spent: presenting it again ends the whole session.
         let res = app.post_json("/api/v1/auth/refresh", &serde_json::json!({"refresh_token": first.refresh_token})).await;
         assert_eq!(res.status, 401);
         let res = app.post_json("/api/v1/auth/refresh", &serde_json::json!({"refresh_token": second.refresh_token})).await;
         assert_eq!(res.status, 401, "the family is revoked");
-        assert_eq!(status_with(&app, &second.access_token).await, 401);
-        assert_eq!(status_with(&app, &first.access_token).await, 401);
+        assert_eq!(status_with(app, &second.access_token).await, 401);
+        assert_eq!(status_with(app, &first.access_token).await, 401);
         // An access token is no refresh token.
         let other = app.login_ok("admin", ADMIN_PASSWORD).await;
         let res = app.post_json("/api/v1/auth/refresh", &serde_json::json!({"refresh_token": other.access_token})).await;
@@ -188,6 +188,7 @@ both_backends! {
         let retry: u64 = res.header("retry-after").expect("Retry-After").parse().unwrap();
         assert!((1..=60).contains(&retry));
         assert_eq!(res.problem().type_uri, "urn:frontline:problem:too-many-requests");
+        limited.stop().await;
     }
 
     async fn the_password_policy_is_enforced(app: TestApp) {
@@ -282,7 +283,7 @@ both_backends! {
         let pair = app.login_ok("admin", ADMIN_PASSWORD).await;
         assert_eq!(app.call(Method::POST, "/api/v1/auth/logout", &pair.access_token, None).await.status, 204);
         let claims = claims_of(&pair.access_token);
-        let keys = keys_with(&app, |_| {});
+        let keys = keys_with(app, |_| {});
         let now = Utc::now();
         let late = keys.issue(TokenType::Refresh, claims["sub"].as_str().unwrap(), claims["sid"].as_str().unwrap(), "late", now, 600).unwrap();
         let mut conn = app.db();
@@ -295,7 +296,7 @@ both_backends! {
             family_started_at: now.naive_utc(),
             expires_at: (now + Duration::hours(1)).naive_utc(),
         }).unwrap();
-        assert_eq!(status_with(&app, &pair.access_token).await, 401);
+        assert_eq!(status_with(app, &pair.access_token).await, 401);
         let res = app.post_json("/api/v1/auth/refresh", &serde_json::json!({"refresh_token": late})).await;
         assert_eq!(res.status, 401);
     }

@@ -34,7 +34,7 @@ async fn setup(app: &TestApp, matters: usize) -> (String, String) {
 
 both_backends! {
     async fn a_draw_snapshots_its_population_and_still_verifies_after_it_changes(app: TestApp) {
-        let (unit, token) = setup(&app, 6).await;
+        let (unit, token) = setup(app, 6).await;
         let res = app.call(Method::POST, "/api/v1/draws", &token, Some(serde_json::json!({"purpose": "inspection_matters", "unit_id": unit, "count": 3}))).await;
         assert_eq!(res.status, 201, "{}", res.text());
         let d: Draw = res.json();
@@ -63,7 +63,7 @@ both_backends! {
     }
 
     async fn counts_outside_the_plan_and_short_populations_are_refused(app: TestApp) {
-        let (unit, token) = setup(&app, 3).await;
+        let (unit, token) = setup(app, 3).await;
         let cases = [
             (serde_json::json!({"purpose": "inspection_matters", "unit_id": unit, "count": 1}), "count", "out_of_range"),
             (serde_json::json!({"purpose": "inspection_matters", "unit_id": unit, "count": 4}), "count", "out_of_range"),
@@ -89,7 +89,7 @@ both_backends! {
     }
 
     async fn follow_up_contacts_come_from_the_three_months_before_the_date(app: TestApp) {
-        let (unit, token) = setup(&app, 0).await;
+        let (unit, token) = setup(app, 0).await;
         app.allow_phones_for(&token);
         // 2026-05-31 minus 3 months is 2026-02-28: records from then to 05-31 count.
         let rows = [("2026-02-27", "13700000001"), ("2026-02-28", "13700000002"), ("2026-04-01", "13700000003"), ("2026-05-31", "13700000004"), ("2026-05-30", "")];

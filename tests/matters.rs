@@ -62,8 +62,8 @@ fn big_csv(bad_every: Option<usize>) -> String {
 both_backends! {
     async fn a_2000_row_import_is_all_or_nothing_and_names_every_bad_row(app: TestApp) {
         let admin = app.admin_token().await;
-        let (unit, token) = unit_token(&app, &admin, "区市场监管局", "scjg.clerk").await;
-        let res = import(&app, &token, &unit, "text/csv", big_csv(Some(100)).into_bytes(), false).await;
+        let (unit, token) = unit_token(app, &admin, "区市场监管局", "scjg.clerk").await;
+        let res = import(app, &token, &unit, "text/csv", big_csv(Some(100)).into_bytes(), false).await;
         assert_eq!(res.status, 422, "{}", res.text());
         let errors = res.problem().errors.unwrap();
         assert_eq!(errors.len(), 20, "every bad row is named");
@@ -73,7 +73,7 @@ both_backends! {
         let list: MatterList = app.call(Method::GET, &format!("/api/v1/units/{unit}/matters?limit=1"), &token, None).await.json();
         assert!(list.items.is_empty(), "nothing written");
 
-        let dry = import(&app, &token, &unit, "text/csv", big_csv(None).into_bytes(), true).await;
+        let dry = import(app, &token, &unit, "text/csv", big_csv(None).into_bytes(), true).await;
         assert_eq!(dry.status, 200, "{}", dry.text());
         let report: ImportReport = dry.json();
         assert!(report.dry_run);
@@ -83,7 +83,7 @@ both_backends! {
         assert!(list.items.is_empty(), "a dry run writes nothing");
 
         let audit_before = app.audit_count();
-        let res = import(&app, &token, &unit, "text/csv", big_csv(None).into_bytes(), false).await;
+        let res = import(app, &token, &unit, "text/csv", big_csv(None).into_bytes(), false).await;
         assert_eq!(res.status, 200, "{}", res.text());
         let report: ImportReport = res.json();
         assert_eq!((report.created, report.updated, report.unchanged), (2000, 0, 0));
@@ -94,20 +94,20 @@ both_backends! {
         // Again: nothing changes; one changed row updates.
         let mut csv = big_csv(None);
         csv = csv.replace("事项0001,public_service,CODE-1,否", "事项0001,public_service,CODE-1-NEW,否");
-        let report: ImportReport = import(&app, &token, &unit, "text/csv", csv.into_bytes(), false).await.json();
+        let report: ImportReport = import(app, &token, &unit, "text/csv", csv.into_bytes(), false).await.json();
         assert_eq!((report.created, report.updated, report.unchanged), (0, 1, 1999));
     }
 
     async fn gb18030_and_bom_files_import_the_same_names(app: TestApp) {
         let admin = app.admin_token().await;
-        let (unit_a, token_a) = unit_token(&app, &admin, "区档案馆", "dag.clerk").await;
-        let (unit_b, token_b) = unit_token(&app, &admin, "区统计局", "tjj.clerk").await;
+        let (unit_a, token_a) = unit_token(app, &admin, "区档案馆", "dag.clerk").await;
+        let (unit_b, token_b) = unit_token(app, &admin, "区统计局", "tjj.clerk").await;
         let text = "名称,kind\n档案查阅服务,public_service\n\"档案证明, 出具\",approval\n".replace("名称", "name");
         let (gb, _, _) = encoding_rs::GB18030.encode(&text);
         let mut bom = vec![0xEF, 0xBB, 0xBF];
         bom.extend_from_slice(text.as_bytes());
-        assert_eq!(import(&app, &token_a, &unit_a, "text/csv", gb.to_vec(), false).await.status, 200);
-        assert_eq!(import(&app, &token_b, &unit_b, "text/csv; charset=utf-8", bom, false).await.status, 200);
+        assert_eq!(import(app, &token_a, &unit_a, "text/csv", gb.to_vec(), false).await.status, 200);
+        assert_eq!(import(app, &token_b, &unit_b, "text/csv; charset=utf-8", bom, false).await.status, 200);
         let names = |list: MatterList| list.items.into_iter().map(|m| m.name).collect::<Vec<_>>();
         let a = names(app.call(Method::GET, &format!("/api/v1/units/{unit_a}/matters"), &token_a, None).await.json());
         let b = names(app.call(Method::GET, &format!("/api/v1/units/{unit_b}/matters"), &token_b, None).await.json());
@@ -118,16 +118,16 @@ both_backends! {
         let res = app.call(Method::POST, &format!("/api/v1/units/{unit_a}/matters:import"), &token_a, Some(json)).await;
         assert_eq!(res.status, 422);
         assert_eq!(res.problem().errors.unwrap()[0].code, "duplicate");
-        let res = import(&app, &token_a, &unit_a, "application/xml", b"<x/>".to_vec(), false).await;
+        let res = import(app, &token_a, &unit_a, "application/xml", b"<x/>".to_vec(), false).await;
         assert_eq!(res.status, 415);
-        let res = import(&app, &token_a, &unit_a, "text/csv", b"name,kind\n".to_vec(), false).await;
+        let res = import(app, &token_a, &unit_a, "text/csv", b"name,kind\n".to_vec(), false).await;
         assert_eq!(res.status, 422, "no data rows");
     }
 
     async fn a_unit_manages_its_own_catalogue_only(app: TestApp) {
         let admin = app.admin_token().await;
-        let (unit, token) = unit_token(&app, &admin, "区档案馆", "dag.clerk").await;
-        let (other, other_token) = unit_token(&app, &admin, "区统计局", "tjj.clerk").await;
+        let (unit, token) = unit_token(app, &admin, "区档案馆", "dag.clerk").await;
+        let (other, other_token) = unit_token(app, &admin, "区统计局", "tjj.clerk").await;
         let body = serde_json::json!({"kind": "public_service", "name": " 档案查阅 ", "code": "DA-1", "online": true});
         let res = app.call(Method::POST, &format!("/api/v1/units/{unit}/matters"), &token, Some(body.clone())).await;
         assert_eq!(res.status, 201, "{}", res.text());
@@ -155,7 +155,7 @@ both_backends! {
 
     async fn coverage_lists_every_active_matter_of_the_year(app: TestApp) {
         let admin = app.admin_token().await;
-        let (unit, token) = unit_token(&app, &admin, "区档案馆", "dag.clerk").await;
+        let (unit, token) = unit_token(app, &admin, "区档案馆", "dag.clerk").await;
         for name in ["甲", "乙"] {
             let res = app.call(Method::POST, &format!("/api/v1/units/{unit}/matters"), &token, Some(serde_json::json!({"kind": "approval", "name": name}))).await;
             assert_eq!(res.status, 201);

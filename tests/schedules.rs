@@ -129,11 +129,11 @@ fn ics_events(text: &str) -> Vec<(String, String, String, String)> {
 
 both_backends! {
     async fn the_submission_check_lists_every_missing_required_unit(app: TestApp) {
-        let c = cast(&app).await;
+        let c = cast(app).await;
         let res = app.call(Method::POST, "/api/v1/schedules", &c.window_lead, Some(serde_json::json!({"activity": "window", "quarter": "2027-Q1", "title": "2027年第一季度“走流程、坐窗口”活动计划"}))).await;
         assert_eq!(res.status, 201, "{}", res.text());
         let s: Schedule = res.json();
-        let res = step(&app, &c.window_lead, &s.id, serde_json::json!({"action": "submit"})).await;
+        let res = step(app, &c.window_lead, &s.id, serde_json::json!({"action": "submit"})).await;
         assert_eq!(res.status, 422);
         let errors = res.problem().errors.unwrap();
         let missing: Vec<_> = errors.iter().filter(|e| e.code == "required_unit_missing").collect();
@@ -144,7 +144,7 @@ both_backends! {
     }
 
     async fn a_schedule_goes_through_review_approval_publication_and_revision(app: TestApp) {
-        let c = cast(&app).await;
+        let c = cast(app).await;
         let body = serde_json::json!({"activity": "enforcement", "quarter": "2027-Q1", "title": "2027年第一季度“跟执法”活动计划", "notes": "内部备注：勿外传"});
         for token in [&c.window_lead, &c.coordinator, &c.leader, &c.unit] {
             assert_eq!(app.call(Method::POST, "/api/v1/schedules", token, Some(body.clone())).await.status, 403);
@@ -152,11 +152,11 @@ both_backends! {
         let s: Schedule = app.call(Method::POST, "/api/v1/schedules", &c.lead, Some(body.clone())).await.json();
         assert_eq!(app.call(Method::POST, "/api/v1/schedules", &c.lead, Some(body)).await.status, 409, "one per activity and quarter");
         let jy = app.unit_named("区教育局").await.id.to_string();
-        add_entry(&app, &c.lead, &s.id, serde_json::json!({"unit_id": c.unit_id, "planned_on": "2027-01-15", "participant": {"kind": "head"}, "mode": "regular", "place": "区发改委, 3楼会议室"})).await;
-        let s2 = add_entry(&app, &c.lead, &s.id, serde_json::json!({"unit_id": jy, "planned_on": "2027-04-02", "participant": {"kind": "deputy", "name": "王五"}, "mode": "regular"})).await;
+        add_entry(app, &c.lead, &s.id, serde_json::json!({"unit_id": c.unit_id, "planned_on": "2027-01-15", "participant": {"kind": "head"}, "mode": "regular", "place": "区发改委, 3楼会议室"})).await;
+        let s2 = add_entry(app, &c.lead, &s.id, serde_json::json!({"unit_id": jy, "planned_on": "2027-04-02", "participant": {"kind": "deputy", "name": "王五"}, "mode": "regular"})).await;
         assert_eq!(s2.entries.len(), 2);
         // The check names the deputy, the date and every missing unit.
-        let res = step(&app, &c.lead, &s.id, serde_json::json!({"action": "submit"})).await;
+        let res = step(app, &c.lead, &s.id, serde_json::json!({"action": "submit"})).await;
         assert_eq!(res.status, 422);
         let errors = res.problem().errors.unwrap();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
@@ -168,41 +168,41 @@ both_backends! {
         let path = format!("/api/v1/schedules/{}/entries/{entry}", s.id);
         assert_eq!(app.call(Method::PATCH, &path, &c.lead, Some(fixed.clone())).await.status, 428);
         assert_eq!(app.call_with(Method::PATCH, &path, &c.lead, &[("if-match", "\"1\"")], Some(fixed.clone())).await.status, 412);
-        let tag = etag(&app, &c.lead, &s.id).await;
+        let tag = etag(app, &c.lead, &s.id).await;
         assert_eq!(app.call_with(Method::PATCH, &path, &c.lead, &[("if-match", &tag)], Some(fixed)).await.status, 200);
-        let exempt = exemptions_but(&app, &["区发改委", "区教育局"]).await;
-        let res = step(&app, &c.lead, &s.id, serde_json::json!({"action": "submit", "exemptions": exempt})).await;
+        let exempt = exemptions_but(app, &["区发改委", "区教育局"]).await;
+        let res = step(app, &c.lead, &s.id, serde_json::json!({"action": "submit", "exemptions": exempt})).await;
         assert_eq!(res.status, 200, "{}", res.text());
         // Illegal steps answer 409 with the allowed ones; the wrong roles 403; edits need a draft.
-        let res = step(&app, &c.lead, &s.id, serde_json::json!({"action": "publish"})).await;
+        let res = step(app, &c.lead, &s.id, serde_json::json!({"action": "publish"})).await;
         assert_eq!(res.status, 409);
         assert_eq!(res.problem().allowed, Some(vec!["review".to_string(), "return".to_string()]));
         for token in [&c.lead, &c.leader, &c.unit, &c.window_lead] {
-            assert_eq!(step(&app, token, &s.id, serde_json::json!({"action": "review"})).await.status, 403);
+            assert_eq!(step(app, token, &s.id, serde_json::json!({"action": "review"})).await.status, 403);
         }
-        let tag = etag(&app, &c.lead, &s.id).await;
+        let tag = etag(app, &c.lead, &s.id).await;
         let res = app.call_with(Method::PATCH, &format!("/api/v1/schedules/{}", s.id), &c.lead, &[("if-match", &tag)], Some(serde_json::json!({"title": "x"}))).await;
         assert_eq!(res.status, 409);
-        assert_eq!(step(&app, &c.coordinator, &s.id, serde_json::json!({"action": "return"})).await.status, 422, "a return needs a reason");
-        let res = step(&app, &c.coordinator, &s.id, serde_json::json!({"action": "return", "reason": "请补充会议地点"})).await;
+        assert_eq!(step(app, &c.coordinator, &s.id, serde_json::json!({"action": "return"})).await.status, 422, "a return needs a reason");
+        let res = step(app, &c.coordinator, &s.id, serde_json::json!({"action": "return", "reason": "请补充会议地点"})).await;
         assert_eq!(res.status, 200);
         assert_eq!(res.json::<Schedule>().status, frontline::domain::schedule::Status::Draft);
-        let exempt = exemptions_but(&app, &["区发改委", "区教育局"]).await;
-        assert_eq!(step(&app, &c.lead, &s.id, serde_json::json!({"action": "submit", "exemptions": exempt})).await.status, 200);
-        assert_eq!(step(&app, &c.coordinator, &s.id, serde_json::json!({"action": "review"})).await.status, 200);
-        assert_eq!(step(&app, &c.coordinator, &s.id, serde_json::json!({"action": "approve"})).await.status, 403);
+        let exempt = exemptions_but(app, &["区发改委", "区教育局"]).await;
+        assert_eq!(step(app, &c.lead, &s.id, serde_json::json!({"action": "submit", "exemptions": exempt})).await.status, 200);
+        assert_eq!(step(app, &c.coordinator, &s.id, serde_json::json!({"action": "review"})).await.status, 200);
+        assert_eq!(step(app, &c.coordinator, &s.id, serde_json::json!({"action": "approve"})).await.status, 403);
         let stale = app
             .call_with(Method::POST, &format!("/api/v1/schedules/{}/transitions", s.id), &c.leader, &[("if-match", "\"1\"")], Some(serde_json::json!({"action": "approve"})))
             .await;
         assert_eq!(stale.status, 412, "approving a version other than the one read");
-        assert_eq!(step(&app, &c.leader, &s.id, serde_json::json!({"action": "approve"})).await.status, 200);
-        assert_eq!(step(&app, &c.coordinator, &s.id, serde_json::json!({"action": "publish"})).await.status, 403);
-        let res = step(&app, &c.lead, &s.id, serde_json::json!({"action": "publish"})).await;
+        assert_eq!(step(app, &c.leader, &s.id, serde_json::json!({"action": "approve"})).await.status, 200);
+        assert_eq!(step(app, &c.coordinator, &s.id, serde_json::json!({"action": "publish"})).await.status, 403);
+        let res = step(app, &c.lead, &s.id, serde_json::json!({"action": "publish"})).await;
         assert_eq!(res.status, 200);
         let published: Schedule = res.json();
         assert_eq!(published.transitions.len(), 6, "submit, return, submit, review, approve, publish");
         assert!(published.allowed_actions.is_empty());
-        assert_eq!(step(&app, &c.lead, &s.id, serde_json::json!({"action": "return", "reason": "x"})).await.status, 409);
+        assert_eq!(step(app, &c.lead, &s.id, serde_json::json!({"action": "return", "reason": "x"})).await.status, 409);
 
         // A unit account reads its own unit's entries only.
         let mine: Schedule = app.call(Method::GET, &format!("/api/v1/schedules/{}", s.id), &c.unit, None).await.json();
@@ -233,16 +233,16 @@ both_backends! {
         assert_eq!((r2.revision, r2.entries.len()), (2, 2));
         assert_eq!(app.call(Method::POST, &format!("/api/v1/schedules/{}/revisions", s.id), &c.lead, None).await.status, 409, "only the latest revision");
         let gone = r2.entries.iter().find(|e| e.unit_id == jy).unwrap();
-        let tag = etag(&app, &c.lead, &r2.id).await;
+        let tag = etag(app, &c.lead, &r2.id).await;
         let res = app.call_with(Method::DELETE, &format!("/api/v1/schedules/{}/entries/{}", r2.id, gone.id), &c.lead, &[("if-match", &tag)], None).await;
         assert_eq!(res.status, 200);
         let list: Vec<PublicSchedule> = app.get("/api/v1/public/schedules").await.json();
         assert_eq!(list[0].revision, 1, "still revision 1");
-        let exempt = exemptions_but(&app, &["区发改委"]).await;
-        assert_eq!(step(&app, &c.lead, &r2.id, serde_json::json!({"action": "submit", "exemptions": exempt})).await.status, 200);
-        assert_eq!(step(&app, &c.coordinator, &r2.id, serde_json::json!({"action": "review"})).await.status, 200);
-        assert_eq!(step(&app, &c.leader, &r2.id, serde_json::json!({"action": "approve"})).await.status, 200);
-        assert_eq!(step(&app, &c.lead, &r2.id, serde_json::json!({"action": "publish"})).await.status, 200);
+        let exempt = exemptions_but(app, &["区发改委"]).await;
+        assert_eq!(step(app, &c.lead, &r2.id, serde_json::json!({"action": "submit", "exemptions": exempt})).await.status, 200);
+        assert_eq!(step(app, &c.coordinator, &r2.id, serde_json::json!({"action": "review"})).await.status, 200);
+        assert_eq!(step(app, &c.leader, &r2.id, serde_json::json!({"action": "approve"})).await.status, 200);
+        assert_eq!(step(app, &c.lead, &r2.id, serde_json::json!({"action": "publish"})).await.status, 200);
         let list: Vec<PublicSchedule> = app.get("/api/v1/public/schedules").await.json();
         assert_eq!((list[0].revision, list[0].entries.len()), (2, 1));
         let old: PublicSchedule = app.get(&format!("/api/v1/public/schedules/{}", s.id)).await.json();
@@ -261,7 +261,7 @@ both_backends! {
     }
 
     async fn triggers_and_tracking_subjects_are_recorded_with_computed_state(app: TestApp) {
-        let c = cast(&app).await;
+        let c = cast(app).await;
         let raised = (frontline::domain::calendar::local_date(chrono::Utc::now()) - chrono::Duration::days(10)).to_string();
         let body = serde_json::json!({"unit_id": c.unit_id, "reason": "process_change", "description": "企业开办流程调整", "raised_on": raised});
         let res = app.call(Method::POST, "/api/v1/triggers", &c.unit, Some(body.clone())).await;
@@ -294,13 +294,13 @@ both_backends! {
     }
 
     async fn entries_take_any_uuid_form_and_units_see_only_their_own(app: TestApp) {
-        let c = cast(&app).await;
+        let c = cast(app).await;
         let body = serde_json::json!({"activity": "enforcement", "quarter": "2027-Q1", "title": "t", "notes": "内部备注"});
         let s: Schedule = app.call(Method::POST, "/api/v1/schedules", &c.lead, Some(body)).await.json();
         let upper = c.unit_id.to_uppercase();
-        let s2 = add_entry(&app, &c.lead, &s.id, serde_json::json!({"unit_id": upper, "planned_on": "2027-01-15", "participant": {"kind": "head"}, "mode": "regular"})).await;
+        let s2 = add_entry(app, &c.lead, &s.id, serde_json::json!({"unit_id": upper, "planned_on": "2027-01-15", "participant": {"kind": "head"}, "mode": "regular"})).await;
         assert_eq!(s2.entries[0].unit_id, c.unit_id, "stored in canonical form");
-        let tag = etag(&app, &c.lead, &s.id).await;
+        let tag = etag(app, &c.lead, &s.id).await;
         let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{}/entries", s.id), &c.lead, &[("if-match", &tag)],
             Some(serde_json::json!({"unit_id": uuid::Uuid::now_v7().to_string(), "planned_on": "-9999-01-15", "participant": {"kind": "head"}, "mode": "regular"}))).await;
         assert_eq!(res.status, 422);
@@ -310,7 +310,7 @@ both_backends! {
         let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{}/entries", s.id), &c.unit, &[("if-match", "*")],
             Some(serde_json::json!({"unit_id": "x", "planned_on": "x", "participant": {"kind": "head"}, "mode": "regular"}))).await;
         assert_eq!(res.status, 403, "the role is checked before the fields");
-        assert_eq!(step(&app, &c.unit, &s.id, serde_json::json!({"action": "publish"})).await.status, 403, "no state revealed");
+        assert_eq!(step(app, &c.unit, &s.id, serde_json::json!({"action": "publish"})).await.status, 403, "no state revealed");
         let seen: Schedule = app.call(Method::GET, &format!("/api/v1/schedules/{}", s.id), &c.unit, None).await.json();
         assert!(seen.notes.is_none());
         let other = app.unit_named("区教育局").await.id.to_string();

@@ -101,7 +101,7 @@ both_backends! {
         let run = |args: &[&str]| {
             std::process::Command::new(env!("CARGO_BIN_EXE_frontline"))
                 .args(args)
-                .env("FRONTLINE_DATABASE_URL", db_url(&app))
+                .env("FRONTLINE_DATABASE_URL", db_url(app))
                 .env("FRONTLINE_ARGON2_MEMORY_KIB", "1024")
                 .env("FRONTLINE_ARGON2_ITERATIONS", "1")
                 .env("FRONTLINE_LOG", "warn")

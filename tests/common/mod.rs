@@ -42,6 +42,8 @@ pub struct TestApp {
     pg_admin: Option<(String, String)>,
     /// The first admin's one-time password.
     pub admin_password: String,
+    /// The running server, stopped by [`TestApp::shutdown`].
+    server: Option<actix_web::dev::ServerHandle>,
     /// Tokens of accounts that may see phone numbers in full (a unit's own accounts).
     phone_owners: std::sync::Mutex<std::collections::HashSet<String>>,
     _dir: Option<tempfile::TempDir>,
@@ -189,6 +191,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         .map(|(_, p)| p)
         .expect("the first start creates an admin");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let server = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder()
         .timeout(Duration::from_secs(20))
@@ -203,6 +206,7 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         pg_admin,
         admin_password,
         phone_owners: Default::default(),
+        server: Some(server),
         _dir: dir,
     })
 }
@@ -233,6 +237,13 @@ pub fn mobile_numbers(body: &[u8]) -> Vec<String> {
 }
 
 impl TestApp {
+    /// Stops the server and waits for its workers; then the app (and its database) is dropped.
+    pub async fn stop(self) {
+        if let Some(server) = &self.server {
+            server.stop(true).await;
+        }
+    }
+
     /// Lets the account of `token` see phone numbers in full (it belongs to the unit that
     /// served those people).
     pub fn allow_phones_for(&self, token: &str) {
@@ -479,7 +490,9 @@ impl TestApp {
 }
 
 /// Declares each `async fn name(app: TestApp) { … }` as a module `name` with two tests,
-/// `name::sqlite` and `name::postgres` (which skips when PostgreSQL is not configured).
+/// `name::sqlite` and `name::postgres` (which skips when PostgreSQL is not configured). The body
+/// gets `app` by reference; when it ends, the server is stopped and its workers waited for,
+/// then the database is dropped, so that no worker is inside a database call at process exit.
 #[macro_export]
 macro_rules! both_backends {
     ($($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block)*) => {
@@ -489,18 +502,20 @@ macro_rules! both_backends {
                 #[allow(unused_imports)]
                 use super::*;
 
-                async fn case($app: $crate::common::TestApp) $body
+                async fn case($app: &$crate::common::TestApp) $body
 
                 #[actix_web::test]
                 async fn sqlite() {
                     let app = $crate::common::spawn_app($crate::common::Backend::Sqlite).await.expect("SQLite app");
-                    case(app).await;
+                    case(&app).await;
+                    app.stop().await;
                 }
 
                 #[actix_web::test]
                 async fn postgres() {
                     if let Some(app) = $crate::common::spawn_app($crate::common::Backend::Postgres).await {
-                        case(app).await;
+                        case(&app).await;
+                        app.stop().await;
                     }
                 }
             }
