@@ -174,11 +174,16 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
                 .expect("connect to the PostgreSQL test server");
             conn.batch_execute(&format!("CREATE DATABASE {name}"))
                 .expect("create the test database");
-            (
-                postgres_url_with_database(&admin, &name),
-                Some((admin, name)),
-                None,
-            )
+            // Tests talk to a local server in clear: no TLS library state to tear down at exit.
+            let url = postgres_url_with_database(&admin, &name);
+            let url = if url.contains("sslmode=") {
+                url
+            } else if url.contains('?') {
+                format!("{url}&sslmode=disable")
+            } else {
+                format!("{url}?sslmode=disable")
+            };
+            (url, Some((admin, name)), None)
         }
     };
     let config = test_config(&url, overrides);
