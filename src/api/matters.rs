@@ -118,14 +118,6 @@ fn checked(mut w: MatterWrite) -> Result<MatterWrite, AppError> {
     Ok(w)
 }
 
-async fn unit_must_exist(pool: &DbPool, unit: UnitId) -> Result<(), AppError> {
-    let found = crate::db::run(pool, move |conn| crate::store::units::get(conn, unit)).await?;
-    found.map(|_| ()).ok_or(AppError::NotFound {
-        resource: "unit",
-        id: unit.to_string(),
-    })
-}
-
 async fn list(
     pool: &DbPool,
     p: ListMattersParams,
@@ -189,7 +181,7 @@ pub async fn list_unit_matters(
 ) -> Result<HttpResponse, AppError> {
     policy::read_catalogue(&user)?;
     let unit = UnitId(parse_id(&id)?);
-    unit_must_exist(&pool, unit).await?;
+    crate::api::units::must_exist(&pool, unit).await?;
     list(&pool, params.into_inner(), Some(unit.to_string())).await
 }
 
@@ -215,7 +207,7 @@ pub async fn create_matter(
 ) -> Result<HttpResponse, AppError> {
     let unit = UnitId(parse_id(&id)?);
     policy::manage_unit_data(&user, &unit.to_string())?;
-    unit_must_exist(&pool, unit).await?;
+    crate::api::units::must_exist(&pool, unit).await?;
     let b = body.0;
     let w = checked(MatterWrite {
         kind: b.kind,
@@ -549,7 +541,7 @@ pub async fn import_unit_matters(
     let unit = UnitId(parse_id(&id)?);
     policy::manage_unit_data(&user, &unit.to_string())?;
     let dry_run = params.dry_run()?;
-    unit_must_exist(&pool, unit).await?;
+    crate::api::units::must_exist(&pool, unit).await?;
     let rows = read_rows(&req, payload).await?;
     let actx = ctx.audit(Some(&user));
     let report = crate::db::run(&pool, move |conn| {
@@ -603,7 +595,7 @@ pub async fn get_unit_coverage(
                 )
             })?,
     };
-    unit_must_exist(&pool, unit).await?;
+    crate::api::units::must_exist(&pool, unit).await?;
     let coverage = crate::db::run(&pool, move |conn| {
         let matters: Vec<(String, String)> = store::of_unit(conn, &unit.to_string())?
             .into_iter()

@@ -303,14 +303,6 @@ fn store_records(
     })
 }
 
-async fn unit_must_exist(pool: &DbPool, unit: UnitId) -> Result<(), AppError> {
-    let found = crate::db::run(pool, move |conn| crate::store::units::get(conn, unit)).await?;
-    found.map(|_| ()).ok_or(AppError::NotFound {
-        resource: "unit",
-        id: unit.to_string(),
-    })
-}
-
 /// Lists a unit's service records: its own accounts see phones in full; the coordinator,
 /// leaders, admins and the WINDOW lead see them masked.
 #[utoipa::path(
@@ -347,7 +339,7 @@ pub async fn list_service_records(
     let (from, to) = (date("from", p.from.as_deref()), date("to", p.to.as_deref()));
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
     params.finish()?;
-    unit_must_exist(&pool, unit).await?;
+    crate::api::units::must_exist(&pool, unit).await?;
     let (rows, more) = crate::db::run(&pool, move |conn| {
         store::list(conn, &unit.to_string(), from, to, after.as_deref(), limit)
     })
@@ -383,7 +375,7 @@ pub async fn create_service_record(
 ) -> Result<HttpResponse, AppError> {
     let unit = UnitId(parse_id(&id)?);
     policy::manage_unit_data(&user, &unit.to_string())?;
-    unit_must_exist(&pool, unit).await?;
+    crate::api::units::must_exist(&pool, unit).await?;
     let b = body.0;
     let actx = ctx.audit(Some(&user));
     let row = crate::db::run(&pool, move |conn| {
@@ -489,7 +481,7 @@ pub async fn import_service_records(
     let unit = UnitId(parse_id(&id)?);
     policy::manage_unit_data(&user, &unit.to_string())?;
     let dry_run = params.dry_run()?;
-    unit_must_exist(&pool, unit).await?;
+    crate::api::units::must_exist(&pool, unit).await?;
     let rows = read_rows(&req, payload).await?;
     let actx = ctx.audit(Some(&user));
     let report = crate::db::run(&pool, move |conn| {

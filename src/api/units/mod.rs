@@ -170,6 +170,15 @@ pub fn parse_id(raw: &str) -> Result<uuid::Uuid, AppError> {
     })
 }
 
+/// 404 unless the unit exists (for routes under `/units/{id}/…`).
+pub async fn must_exist(pool: &DbPool, unit: UnitId) -> Result<(), AppError> {
+    let found = crate::db::run(pool, move |conn| crate::store::units::get(conn, unit)).await?;
+    found.map(|_| ()).ok_or(AppError::NotFound {
+        resource: "unit",
+        id: unit.to_string(),
+    })
+}
+
 /// The strong `ETag` of a versioned resource.
 pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
