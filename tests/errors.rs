@@ -194,6 +194,14 @@ both_backends! {
                     "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
                      SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
                 ));
+                // Termination is asynchronous: wait (up to 5 s) until the backends are gone, so
+                // that the service cannot still be answered by one of them.
+                app.pg_admin_execute(&format!(
+                    "DO $$ BEGIN FOR i IN 1..100 LOOP \
+                       EXIT WHEN NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = '{name}'); \
+                       PERFORM pg_sleep(0.05); \
+                     END LOOP; END $$"
+                ));
             }
         }
         let res = app.get("/readyz").await;
