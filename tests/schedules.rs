@@ -306,7 +306,7 @@ both_backends! {
         assert_eq!(res.status, 422);
         // A unit account gets a 403 before any validation, and reads no notes or others' business.
         let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{}/entries", s.id), &c.unit, &[("if-match", "*")], Some(serde_json::json!({"bogus": 1}))).await;
-        assert_eq!(res.status, 422, "the body is checked before the handler runs");
+        assert_eq!(res.status, 403, "the role is checked before the body");
         let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{}/entries", s.id), &c.unit, &[("if-match", "*")],
             Some(serde_json::json!({"unit_id": "x", "planned_on": "x", "participant": {"kind": "head"}, "mode": "regular"}))).await;
         assert_eq!(res.status, 403, "the role is checked before the fields");

@@ -85,6 +85,13 @@ both_backends! {
         }
         let after: UserList = app.call(Method::GET, "/api/v1/users", &admin, None).await.json();
         assert_eq!(before.items, after.items, "nothing stored");
+        // A caller without the right learns nothing from the body: 403 before 400/415/422.
+        let (_, clerk) = app.user_with_token(&admin, "dag.clerk", "unit", Some(&unit), None).await;
+        for (ct, body) in [("application/json", b"{broken".to_vec()), ("text/plain", b"x".to_vec()), ("application/json", br#"{"username": 5}"#.to_vec())] {
+            let auth = format!("Bearer {clerk}");
+            let res = app.send(Method::POST, "/api/v1/users", &[("authorization", &auth), ("content-type", ct)], Some(body)).await;
+            assert_eq!(res.status, 403, "{ct}");
+        }
         // The last active admin stays.
         let me: User = app.call(Method::GET, "/api/v1/auth/me", &admin, None).await.json();
         let res = app.call_with(Method::PATCH, &format!("/api/v1/users/{}", me.id), &admin, &[("if-match", "*")],

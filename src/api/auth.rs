@@ -304,7 +304,7 @@ pub async fn login(
     pool: web::Data<DbPool>,
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let LoginRequest { username, password } = body.0;
+    let LoginRequest { username, password } = body.into_inner()?;
     let state = state.into_inner();
     // 1. The rate, and the account: a pooled connection for a moment.
     let client = ctx.rate_key();
@@ -369,7 +369,7 @@ pub async fn refresh(
     pool: web::Data<DbPool>,
     body: JsonBody<RefreshRequest>,
 ) -> Result<HttpResponse, AppError> {
-    let token = body.0.refresh_token;
+    let token = body.into_inner()?.refresh_token;
     let claims = state
         .keys
         .verify(&token, TokenType::Refresh)
@@ -538,7 +538,7 @@ pub async fn change_password(
     body: JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, AppError> {
     let user = user.0;
-    let body = body.0;
+    let body = body.into_inner()?;
     if let Err(fault) = state.policy.check(&user.username, &body.new_password) {
         return Err(AppError::Validation(vec![fault_issue(
             fault,

@@ -145,7 +145,7 @@ pub async fn create_draw(
     config: web::Data<Config>,
     body: JsonBody<CreateDraw>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let unit = b
         .unit_id
         .as_deref()

@@ -13,8 +13,17 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::error::{AppError, FieldIssue};
 
-/// A JSON request body, deserialized and validated.
-pub struct JsonBody<T>(pub T);
+/// A JSON request body, deserialized and validated. Extraction never fails by itself: the
+/// handler takes the body with [`JsonBody::into_inner`] after its authorization check, so that a
+/// caller without the right gets 401/403 whatever the body, not a hint about its fields.
+pub struct JsonBody<T>(Result<T, AppError>);
+
+impl<T> JsonBody<T> {
+    /// The body, or the 400/413/415/422 it earned.
+    pub fn into_inner(self) -> Result<T, AppError> {
+        self.0
+    }
+}
 
 impl<T> FromRequest for JsonBody<T>
 where
@@ -31,23 +40,27 @@ where
             .unwrap_or(crate::config::DEFAULT_BODY_LIMIT);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
-            if !is_json {
-                return Err(AppError::UnsupportedMediaType);
-            }
-            let bytes = bytes.await.map_err(|e| {
-                if e.as_response_error().status_code()
-                    == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
-                {
-                    AppError::PayloadTooLarge { limit }
-                } else {
-                    AppError::BadRequest(e.to_string())
+            let parsed = async {
+                if !is_json {
+                    return Err(AppError::UnsupportedMediaType);
                 }
-            })?;
-            let value: T = parse_json(&bytes)?;
-            value
-                .validate()
-                .map_err(|e| AppError::Validation(validation_issues(&e)))?;
-            Ok(JsonBody(value))
+                let bytes = bytes.await.map_err(|e| {
+                    if e.as_response_error().status_code()
+                        == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+                    {
+                        AppError::PayloadTooLarge { limit }
+                    } else {
+                        AppError::BadRequest(e.to_string())
+                    }
+                })?;
+                let value: T = parse_json(&bytes)?;
+                value
+                    .validate()
+                    .map_err(|e| AppError::Validation(validation_issues(&e)))?;
+                Ok(value)
+            }
+            .await;
+            Ok(JsonBody(parsed))
         })
     }
 }

@@ -208,7 +208,7 @@ pub async fn create_matter(
     let unit = UnitId(parse_id(&id)?);
     policy::manage_unit_data(&user, &unit.to_string())?;
     crate::api::units::must_exist(&pool, unit).await?;
-    let b = body.0;
+    let b = body.into_inner()?;
     let w = checked(MatterWrite {
         kind: b.kind,
         name: b.name,
@@ -307,7 +307,7 @@ pub async fn update_matter(
     let unit = UnitId(parse_id(&unit)?);
     policy::manage_unit_data(&user, &unit.to_string())?;
     let before = matter_of(&pool, unit, &matter_id).await?;
-    let b = body.0;
+    let b = body.into_inner()?;
     let mut w = MatterWrite::of(&before);
     if let Some(v) = b.kind {
         w.kind = v;

@@ -249,7 +249,7 @@ pub async fn create_schedule(
     pool: web::Data<DbPool>,
     body: JsonBody<CreateSchedule>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
+    let b = body.into_inner()?;
     policy::draft_schedule(&user, b.activity)?;
     let quarter = quarter_of(&b.quarter, "quarter")?;
     let title = b.title.trim().to_owned();
@@ -513,9 +513,11 @@ pub async fn update_schedule(
     body: JsonBody<UpdateSchedule>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
-    let b = body.0;
+    // The body is read after the role check in edit_draft.
+    let b = body.into_inner();
     let s = crate::db::run(&pool, move |conn| {
         edit_draft(conn, &user, &ctx, &id, "schedule.update", |_, row| {
+            let b = b?;
             let before = serde_json::json!({"title": row.title, "notes": row.notes});
             if let Some(t) = b.title {
                 row.title = t.trim().to_owned();
@@ -671,7 +673,8 @@ pub async fn create_schedule_entry(
     body: JsonBody<EntryInput>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
-    let input = body.0;
+    // The body is read after the role check in edit_draft.
+    let input = body.into_inner();
     let s = crate::db::run(&pool, move |conn| {
         edit_draft(
             conn,
@@ -681,7 +684,7 @@ pub async fn create_schedule_entry(
             "schedule.entry_create",
             |conn, _| {
                 let row = entry_row(
-                    input,
+                    input?,
                     uuid::Uuid::now_v7().to_string(),
                     uuid::Uuid::now_v7().to_string(),
                     &id,
@@ -715,7 +718,8 @@ pub async fn update_schedule_entry(
 ) -> Result<HttpResponse, AppError> {
     let (id, entry_id) = path.into_inner();
     let (id, entry_id) = (parse_id(&id)?.to_string(), parse_id(&entry_id)?.to_string());
-    let input = body.0;
+    // The body is read after the role check in edit_draft.
+    let input = body.into_inner();
     let s = crate::db::run(&pool, move |conn| {
         edit_draft(
             conn,
@@ -731,7 +735,7 @@ pub async fn update_schedule_entry(
                         resource: "entry",
                         id: entry_id.clone(),
                     })?;
-                let row = entry_row(input, current.id.clone(), current.uid.clone(), &id)?;
+                let row = entry_row(input?, current.id.clone(), current.uid.clone(), &id)?;
                 unit_exists(conn, &row.unit_id)?;
                 store::replace_entry(conn, &row)?;
                 Ok(crate::domain::audit::diff(
@@ -922,7 +926,7 @@ pub async fn create_schedule_transition(
     body: JsonBody<TransitionRequest>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
-    let b = body.0;
+    let b = body.into_inner()?;
     let reason = b
         .reason
         .map(|r| r.trim().to_owned())

@@ -376,7 +376,7 @@ pub async fn create_service_record(
     let unit = UnitId(parse_id(&id)?);
     policy::manage_unit_data(&user, &unit.to_string())?;
     crate::api::units::must_exist(&pool, unit).await?;
-    let b = body.0;
+    let b = body.into_inner()?;
     let actx = ctx.audit(Some(&user));
     let row = crate::db::run(&pool, move |conn| {
         let unit = unit.to_string();

@@ -144,7 +144,7 @@ pub async fn create_trigger(
     config: web::Data<Config>,
     body: JsonBody<CreateTrigger>,
 ) -> Result<HttpResponse, AppError> {
-    let b = body.0;
+    let b = body.into_inner()?;
     let unit = UnitId(parse_id(&b.unit_id).map_err(|_| {
         AppError::Validation(vec![FieldIssue::new(
             "unit_id",
@@ -342,7 +342,7 @@ pub async fn create_tracking_subject(
     body: JsonBody<CreateTracking>,
 ) -> Result<HttpResponse, AppError> {
     policy::define_tracking(&user)?;
-    let b = body.0;
+    let b = body.into_inner()?;
     let mut issues = Vec::new();
     let from = parse_date(&b.active_from);
     let to = parse_date(&b.active_to);

@@ -160,7 +160,7 @@ pub async fn create_user(
     body: JsonBody<CreateUser>,
 ) -> Result<HttpResponse, AppError> {
     policy::manage_users(&user)?;
-    let body = body.0;
+    let body = body.into_inner()?;
     let mut issues = username_issues(&body.username);
     issues.extend(blank_name(Some(&body.display_name)));
     issues.extend(shape_issues(
@@ -352,7 +352,7 @@ pub async fn update_user(
 ) -> Result<HttpResponse, AppError> {
     policy::manage_users(&user)?;
     let id = parse_id(&id)?.to_string();
-    let body = body.0;
+    let body = body.into_inner()?;
     if let Some(issue) = blank_name(body.display_name.as_deref()) {
         return Err(AppError::Validation(vec![issue]));
     }

@@ -314,7 +314,7 @@ pub async fn lookup_units(
     pool: web::Data<DbPool>,
     body: JsonBody<LookupUnits>,
 ) -> Result<HttpResponse, AppError> {
-    let names = lookup_names(body.0)?;
+    let names = lookup_names(body.into_inner()?)?;
     let asked = names.clone();
     let units = crate::db::run(&pool, move |conn| {
         crate::store::units::find_by_names(conn, &names)

@@ -175,7 +175,7 @@ pub async fn create_unit(
     body: JsonBody<CreateUnit>,
 ) -> Result<HttpResponse, AppError> {
     policy::write_units(&user)?;
-    let b = body.0;
+    let b = body.into_inner()?;
     let w = checked(UnitWrite {
         name: b.name,
         short_code: b.short_code,
@@ -242,7 +242,7 @@ pub async fn update_unit(
 ) -> Result<HttpResponse, AppError> {
     policy::write_units(&user)?;
     let id = UnitId(parse_id(&id)?);
-    let b = body.0;
+    let b = body.into_inner()?;
     let actx = ctx.audit(Some(&user));
     let unit = crate::db::run(&pool, move |conn| {
         write_transaction(conn, |conn| {
