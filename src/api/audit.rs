@@ -5,7 +5,6 @@ use chrono::DateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::pagination::encode_cursor;
 use crate::api::problems::{AuthErrors, CommonErrors, ParameterErrors};
 use crate::api::query::Params;
 use crate::auth::{policy, AuthUser};
@@ -96,10 +95,6 @@ pub async fn list_audit(
         crate::store::audit::list(conn, &filter, before.as_deref(), limit)
     })
     .await?;
-    let next_cursor = if more {
-        items.last().map(|r| encode_cursor(&r.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::api::pagination::next_cursor(&items, more, |x| &x.id);
     Ok(HttpResponse::Ok().json(AuditList { items, next_cursor }))
 }

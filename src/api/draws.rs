@@ -12,7 +12,6 @@ use validator::Validate;
 
 use crate::api::context::RequestCtx;
 use crate::api::extract::JsonBody;
-use crate::api::pagination::encode_cursor;
 use crate::api::problems::{AuthErrors, BodyErrors, CommonErrors, NotFoundError, ParameterErrors};
 use crate::api::query::Params;
 use crate::api::service_records::parse_date;
@@ -468,11 +467,7 @@ pub async fn list_draws(
         )
     })
     .await?;
-    let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(&r.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     // Only the draws the caller may read (a lead: those of its activity).
     let items = rows
         .into_iter()

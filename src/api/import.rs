@@ -106,6 +106,43 @@ impl ImportReport {
     }
 }
 
+/// An import into one unit's data: the shared steps of the import routes — the caller may
+/// manage the unit's data, `dry_run` is read, the unit exists, the rows are read — then
+/// `import` runs on a pooled connection with the audit context.
+#[allow(clippy::too_many_arguments)]
+pub async fn into_unit<F>(
+    req: &actix_web::HttpRequest,
+    ctx: crate::api::context::RequestCtx,
+    user: &crate::auth::AuthUser,
+    pool: &crate::db::DbPool,
+    unit_id: &str,
+    params: &ImportParams,
+    payload: web::Payload,
+    import: F,
+) -> Result<ImportReport, AppError>
+where
+    F: FnOnce(
+            &mut crate::db::AnyConnection,
+            &str,
+            &[Row],
+            bool,
+            &crate::store::audit::AuditCtx,
+        ) -> Result<ImportReport, AppError>
+        + Send
+        + 'static,
+{
+    let unit = crate::domain::unit::UnitId(crate::api::units::parse_id(unit_id)?);
+    crate::auth::policy::manage_unit_data(user, &unit.to_string())?;
+    let dry_run = params.dry_run()?;
+    crate::api::units::must_exist(pool, unit).await?;
+    let rows = read_rows(req, payload).await?;
+    let actx = ctx.audit(Some(user));
+    crate::db::run(pool, move |conn| {
+        import(conn, &unit.to_string(), &rows, dry_run, &actx)
+    })
+    .await
+}
+
 /// Reads the body (up to [`MAX_BYTES`]) and parses it by its content type.
 pub async fn read_rows(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<Row>, AppError> {
     let mime = req

@@ -14,8 +14,7 @@ use validator::Validate;
 
 use crate::api::context::RequestCtx;
 use crate::api::extract::JsonBody;
-use crate::api::import::{flag, read_rows, ImportParams, ImportReport, ImportedRow, Row};
-use crate::api::pagination::encode_cursor;
+use crate::api::import::{flag, ImportParams, ImportReport, ImportedRow, Row};
 use crate::api::problems::{
     AuthErrors, BodyErrors, CommonErrors, NotFoundError, ParameterErrors, WriteErrors,
 };
@@ -138,11 +137,7 @@ async fn list(
         store::list(conn, &filter, after.as_deref(), limit)
     })
     .await?;
-    let next_cursor = if more {
-        items.last().map(|m| encode_cursor(&m.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::api::pagination::next_cursor(&items, more, |x| &x.id);
     Ok(HttpResponse::Ok().json(MatterList { items, next_cursor }))
 }
 
@@ -538,15 +533,16 @@ pub async fn import_unit_matters(
     params: web::Query<ImportParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let unit = UnitId(parse_id(&id)?);
-    policy::manage_unit_data(&user, &unit.to_string())?;
-    let dry_run = params.dry_run()?;
-    crate::api::units::must_exist(&pool, unit).await?;
-    let rows = read_rows(&req, payload).await?;
-    let actx = ctx.audit(Some(&user));
-    let report = crate::db::run(&pool, move |conn| {
-        import_matters(conn, &unit.to_string(), &rows, dry_run, &actx)
-    })
+    let report = crate::api::import::into_unit(
+        &req,
+        ctx,
+        &user,
+        &pool,
+        &id,
+        &params,
+        payload,
+        import_matters,
+    )
     .await?;
     Ok(HttpResponse::Ok().json(report))
 }

@@ -49,6 +49,15 @@ pub fn decode_cursor(cursor: &str) -> Result<String, FieldIssue> {
     Ok(body.after)
 }
 
+/// The `next_cursor` of a page: the key of its last item when more follow.
+pub fn next_cursor<T>(items: &[T], more: bool, key: impl Fn(&T) -> &str) -> Option<String> {
+    if more {
+        items.last().map(|last| encode_cursor(key(last)))
+    } else {
+        None
+    }
+}
+
 /// Parses `limit`: a whole number from 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
 pub fn parse_limit(limit: Option<&str>) -> Result<i64, FieldIssue> {
     let Some(raw) = limit else {

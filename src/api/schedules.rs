@@ -13,7 +13,6 @@ use validator::Validate;
 
 use crate::api::context::RequestCtx;
 use crate::api::extract::JsonBody;
-use crate::api::pagination::encode_cursor;
 use crate::api::problems::{
     AuthErrors, BodyErrors, CommonErrors, NotFoundError, ParameterErrors, WriteErrors,
 };
@@ -379,11 +378,7 @@ pub async fn list_schedules(
         store::list(conn, &filter, after.as_deref(), limit)
     })
     .await?;
-    let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(&r.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     let items = rows
         .into_iter()
         .map(|r| {
@@ -642,6 +637,17 @@ fn entry_row(
     })
 }
 
+/// The entry `entry_id` of revision `id`, or 404.
+fn draft_entry(conn: &mut AnyConnection, id: &str, entry_id: &str) -> Result<EntryRow, AppError> {
+    store::entries(conn, &[id.to_owned()])?
+        .into_iter()
+        .find(|e| e.id == entry_id)
+        .ok_or_else(|| AppError::NotFound {
+            resource: "entry",
+            id: entry_id.to_owned(),
+        })
+}
+
 fn unit_exists(conn: &mut AnyConnection, unit_id: &str) -> Result<(), AppError> {
     let id = parse_id(unit_id)?;
     match crate::store::units::get(conn, UnitId(id))? {
@@ -728,13 +734,7 @@ pub async fn update_schedule_entry(
             &id,
             "schedule.entry_update",
             |conn, _| {
-                let current = store::entries(conn, std::slice::from_ref(&id))?
-                    .into_iter()
-                    .find(|e| e.id == entry_id)
-                    .ok_or(AppError::NotFound {
-                        resource: "entry",
-                        id: entry_id.clone(),
-                    })?;
+                let current = draft_entry(conn, &id, &entry_id)?;
                 let row = entry_row(input?, current.id.clone(), current.uid.clone(), &id)?;
                 unit_exists(conn, &row.unit_id)?;
                 store::replace_entry(conn, &row)?;
@@ -774,13 +774,7 @@ pub async fn delete_schedule_entry(
             &id,
             "schedule.entry_delete",
             |conn, _| {
-                let current = store::entries(conn, std::slice::from_ref(&id))?
-                    .into_iter()
-                    .find(|e| e.id == entry_id)
-                    .ok_or(AppError::NotFound {
-                        resource: "entry",
-                        id: entry_id.clone(),
-                    })?;
+                let current = draft_entry(conn, &id, &entry_id)?;
                 store::delete_entry(conn, &current.id)?;
                 Ok(serde_json::json!({"entry": {"before": current.uid, "after": null}}))
             },

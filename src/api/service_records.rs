@@ -14,8 +14,7 @@ use validator::Validate;
 
 use crate::api::context::RequestCtx;
 use crate::api::extract::JsonBody;
-use crate::api::import::{read_rows, ImportParams, ImportReport, ImportedRow, Row};
-use crate::api::pagination::encode_cursor;
+use crate::api::import::{ImportParams, ImportReport, ImportedRow, Row};
 use crate::api::problems::{AuthErrors, BodyErrors, CommonErrors, NotFoundError, ParameterErrors};
 use crate::api::query::Params;
 use crate::api::units::parse_id;
@@ -344,11 +343,7 @@ pub async fn list_service_records(
         store::list(conn, &unit.to_string(), from, to, after.as_deref(), limit)
     })
     .await?;
-    let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(&r.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     let items = rows
         .into_iter()
         .map(|r| ServiceRecord::shown_to(r, &user))
@@ -478,15 +473,16 @@ pub async fn import_service_records(
     params: web::Query<ImportParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    let unit = UnitId(parse_id(&id)?);
-    policy::manage_unit_data(&user, &unit.to_string())?;
-    let dry_run = params.dry_run()?;
-    crate::api::units::must_exist(&pool, unit).await?;
-    let rows = read_rows(&req, payload).await?;
-    let actx = ctx.audit(Some(&user));
-    let report = crate::db::run(&pool, move |conn| {
-        import_records(conn, &unit.to_string(), &rows, dry_run, &actx)
-    })
+    let report = crate::api::import::into_unit(
+        &req,
+        ctx,
+        &user,
+        &pool,
+        &id,
+        &params,
+        payload,
+        import_records,
+    )
     .await?;
     Ok(HttpResponse::Ok().json(report))
 }

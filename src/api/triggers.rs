@@ -11,7 +11,6 @@ use validator::Validate;
 
 use crate::api::context::RequestCtx;
 use crate::api::extract::JsonBody;
-use crate::api::pagination::encode_cursor;
 use crate::api::problems::{AuthErrors, BodyErrors, CommonErrors, ParameterErrors};
 use crate::api::query::Params;
 use crate::api::service_records::parse_date;
@@ -24,43 +23,7 @@ use crate::error::{AppError, FieldIssue};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::schedules::{self as store, TrackingRow, TriggerRow};
 
-crate::text_enum! {
-    /// Why an immediate experience is due (实施方案 一(四)2).
-    pub enum TriggerReason {
-        /// 审批流程发生变化.
-        ProcessChange => "process_change",
-        /// 审批服务重要时间节点.
-        ImportantDate => "important_date",
-        /// 群众投诉集中.
-        ComplaintSpike => "complaint_spike",
-    }
-}
-
-crate::text_enum! {
-    /// What is tracked (实施方案 一(四)3).
-    pub enum TrackingKind {
-        /// 重大决策实施.
-        MajorDecision => "major_decision",
-        /// 重要改革措施出台.
-        Reform => "reform",
-        /// 重点项目审批.
-        KeyProject => "key_project",
-        /// 事权承接.
-        DevolvedPower => "devolved_power",
-    }
-}
-
-crate::text_enum! {
-    /// A trigger's state, computed from participations and the date.
-    pub enum TriggerState {
-        /// Not answered; not yet due.
-        Open => "open",
-        /// Not answered; past its due date (R8).
-        Overdue => "overdue",
-        /// Answered by a participation.
-        Answered => "answered",
-    }
-}
+pub use crate::domain::trigger::{TrackingKind, TriggerReason, TriggerState};
 
 /// A trigger to record.
 #[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
@@ -103,23 +66,13 @@ fn today() -> NaiveDate {
     crate::domain::calendar::local_date(chrono::Utc::now())
 }
 
-/// A trigger's state on `today`: participations do not exist yet in this service, so none
-/// answers it; once they do, an answering participation makes it `answered`.
-pub fn trigger_state(due_on: NaiveDate, answered: bool, today: NaiveDate) -> TriggerState {
-    match (answered, today > due_on) {
-        (true, _) => TriggerState::Answered,
-        (false, true) => TriggerState::Overdue,
-        (false, false) => TriggerState::Open,
-    }
-}
-
 fn trigger_of(r: TriggerRow) -> Result<Trigger, AppError> {
     Ok(Trigger {
         reason: r
             .reason
             .parse()
             .map_err(|_| AppError::internal("unreadable trigger reason"))?,
-        state: trigger_state(r.due_on, false, today()),
+        state: crate::domain::trigger::state(r.due_on, false, today()),
         id: r.id,
         unit_id: r.unit_id,
         description: r.description,
@@ -173,7 +126,7 @@ pub async fn create_trigger(
             "must not be blank",
         )]));
     }
-    let due_on = raised_on + chrono::Duration::days(i64::from(config.immediate_response_days));
+    let due_on = crate::domain::trigger::due_on(raised_on, config.immediate_response_days);
     let actx = ctx.audit(Some(&user));
     let created_by = user.id.clone();
     let row = crate::db::run(&pool, move |conn| {
@@ -250,11 +203,7 @@ pub async fn list_triggers(
         store::list_triggers(conn, unit.as_deref(), after.as_deref(), limit)
     })
     .await?;
-    let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(&r.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     let items = rows
         .into_iter()
         .map(trigger_of)
@@ -454,33 +403,10 @@ pub async fn list_tracking_subjects(
         store::list_tracking(conn, after.as_deref(), limit)
     })
     .await?;
-    let next_cursor = if more {
-        rows.last().map(|r| encode_cursor(&r.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     let items = rows
         .into_iter()
         .map(tracking_of)
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(TrackingList { items, next_cursor }))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_trigger_is_overdue_the_day_after_its_due_date() {
-        let due = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        assert_eq!(trigger_state(due, false, due), TriggerState::Open);
-        assert_eq!(
-            trigger_state(due, false, due.succ_opt().unwrap()),
-            TriggerState::Overdue
-        );
-        assert_eq!(
-            trigger_state(due, true, due.succ_opt().unwrap()),
-            TriggerState::Answered
-        );
-    }
 }

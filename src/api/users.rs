@@ -10,7 +10,6 @@ use validator::Validate;
 
 use crate::api::context::RequestCtx;
 use crate::api::extract::JsonBody;
-use crate::api::pagination::encode_cursor;
 use crate::api::problems::{
     AuthErrors, BodyErrors, CommonErrors, NotFoundError, ParameterErrors, WriteErrors,
 };
@@ -287,11 +286,7 @@ pub async fn list_users(
         users::list(conn, &filter, after.as_deref(), limit)
     })
     .await?;
-    let next_cursor = if more {
-        items.last().map(|u| encode_cursor(&u.id))
-    } else {
-        None
-    };
+    let next_cursor = crate::api::pagination::next_cursor(&items, more, |x| &x.id);
     Ok(HttpResponse::Ok().json(UserList { items, next_cursor }))
 }
 

@@ -10,6 +10,7 @@ pub mod ical;
 pub mod matter;
 pub mod schedule;
 pub mod service_record;
+pub mod trigger;
 pub mod unit;
 
 /// Declares a closed set of string values (a "text enum") with its wire names, parsing and

@@ -1,0 +1,79 @@
+//! Immediate triggers (即时体验, 一(四)2) and tracking subjects (跟踪体验, 一(四)3): their kinds,
+//! a trigger's due date and its state (R8).
+
+use chrono::NaiveDate;
+
+crate::text_enum! {
+    /// Why an immediate experience is due (实施方案 一(四)2).
+    pub enum TriggerReason {
+        /// 审批流程发生变化.
+        ProcessChange => "process_change",
+        /// 审批服务重要时间节点.
+        ImportantDate => "important_date",
+        /// 群众投诉集中.
+        ComplaintSpike => "complaint_spike",
+    }
+}
+
+crate::text_enum! {
+    /// What is tracked (实施方案 一(四)3).
+    pub enum TrackingKind {
+        /// 重大决策实施.
+        MajorDecision => "major_decision",
+        /// 重要改革措施出台.
+        Reform => "reform",
+        /// 重点项目审批.
+        KeyProject => "key_project",
+        /// 事权承接.
+        DevolvedPower => "devolved_power",
+    }
+}
+
+crate::text_enum! {
+    /// A trigger's state, computed from participations and the date.
+    pub enum TriggerState {
+        /// Not answered; not yet due.
+        Open => "open",
+        /// Not answered; past its due date (R8).
+        Overdue => "overdue",
+        /// Answered by a participation.
+        Answered => "answered",
+    }
+}
+
+/// The date by which a trigger raised on `raised_on` must be answered (R8): the starting day
+/// is day 0, so `raised_on + days`, until the end of that local day.
+pub fn due_on(raised_on: NaiveDate, days: u32) -> NaiveDate {
+    raised_on + chrono::Duration::days(i64::from(days))
+}
+
+/// A trigger's state on `today`: answered by a participation, or open until its due date has
+/// passed, then overdue.
+pub fn state(due_on: NaiveDate, answered: bool, today: NaiveDate) -> TriggerState {
+    match (answered, today > due_on) {
+        (true, _) => TriggerState::Answered,
+        (false, true) => TriggerState::Overdue,
+        (false, false) => TriggerState::Open,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_trigger_is_due_seven_days_on_and_overdue_the_day_after() {
+        let raised = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let due = due_on(raised, 7);
+        assert_eq!(due, NaiveDate::from_ymd_opt(2026, 11, 27).unwrap());
+        assert_eq!(state(due, false, due), TriggerState::Open);
+        assert_eq!(
+            state(due, false, due.succ_opt().unwrap()),
+            TriggerState::Overdue
+        );
+        assert_eq!(
+            state(due, true, due.succ_opt().unwrap()),
+            TriggerState::Answered
+        );
+    }
+}
