@@ -58,6 +58,12 @@ pub struct Config {
     /// `FRONTLINE_TRACKING_INTERVAL_DAYS`: default days between participations on a tracking
     /// subject (default 30).
     pub tracking_interval_days: u32,
+    /// `FRONTLINE_FILING_DAYS`: a participation is filed on time until the end of this many
+    /// days after its activity date (R3; default 3).
+    pub filing_days: u32,
+    /// `FRONTLINE_IDEMPOTENCY_HOURS`: how long the first answer to an `Idempotency-Key` is
+    /// kept (default 24).
+    pub idempotency_hours: u32,
 }
 
 /// A secret that never shows in `Debug` output or logs.
@@ -244,6 +250,8 @@ impl Config {
             parse_num(&get, "FRONTLINE_IMMEDIATE_RESPONSE_DAYS", 7, 1, 365)?;
         let tracking_interval_days =
             parse_num(&get, "FRONTLINE_TRACKING_INTERVAL_DAYS", 30, 1, 366)?;
+        let filing_days = parse_num(&get, "FRONTLINE_FILING_DAYS", 3, 0, 365)?;
+        let idempotency_hours = parse_num(&get, "FRONTLINE_IDEMPOTENCY_HOURS", 24, 1, 24 * 30)?;
         let follow_up_draw_max = parse_num(&get, "FRONTLINE_FOLLOW_UP_DRAW_MAX", 30, 3, 1_000)?;
         let follow_up_draw_default = parse_num(
             &get,
@@ -268,6 +276,8 @@ impl Config {
             follow_up_draw_max,
             immediate_response_days,
             tracking_interval_days,
+            filing_days,
+            idempotency_hours,
         })
     }
 

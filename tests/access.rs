@@ -80,6 +80,17 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         ),
         "POST /api/v1/tracking-subjects" => ok(matches!(role, "coordinator" | "lead"), 201),
         "GET /api/v1/triggers" | "GET /api/v1/tracking-subjects" => 200,
+        // Participations: kept by the unit's own accounts; read like WINDOW records; the
+        // empty draft fails the filing checks (R4); notes also by the coordinator and the lead.
+        "POST /api/v1/participations" => ok(unit_account && own, 201),
+        "GET /api/v1/participations" => 200,
+        "GET /api/v1/participations/{id}" => ok(reads_window, 200),
+        "PATCH /api/v1/participations/{id}" => ok(unit_account && own, 200),
+        "POST /api/v1/participations/{id}/transitions" => ok(unit_account && own, 422),
+        "POST /api/v1/participations/{id}/notes" => ok(
+            matches!(role, "coordinator" | "lead") || (role == "unit" && own),
+            201,
+        ),
         _ => return None,
     })
 }
@@ -152,9 +163,11 @@ both_backends! {
         }
         // A peer account in each caller's unit and in the other unit, as targets.
         let mut peers: HashMap<String, String> = HashMap::new();
+        let mut peer_tokens: HashMap<String, String> = HashMap::new();
         for (i, unit) in [&coordinator_unit, &lead_unit, &unit_unit, &other_unit].into_iter().enumerate() {
-            let (user, _) = app.user_with_token(&admin_token, &format!("m.peer{i}"), "unit", Some(unit), None).await;
+            let (user, token) = app.user_with_token(&admin_token, &format!("m.peer{i}"), "unit", Some(unit), None).await;
             peers.insert(unit.clone(), user.id);
+            peer_tokens.insert(unit.clone(), token);
         }
 
         // Each target unit's catalogue (three service matters) and a draw, made by the coordinator.
@@ -182,6 +195,17 @@ both_backends! {
         let res = app.call_with(Method::POST, &format!("/api/v1/schedules/{schedule}/entries"), &lead_token, &[("if-match", "*")], Some(entry_body.clone())).await;
         assert_eq!(res.status, 201, "{}", res.text());
         let entry = res.json::<serde_json::Value>()["entries"][0]["id"].as_str().unwrap().to_owned();
+
+        // A WINDOW participation of each participating unit, drafted by its own account; the
+        // coordinator's office takes no part, so its callers are shown the archive's.
+        let participation_body = |unit: &str| serde_json::json!({"unit_id": unit, "activity": "window", "mode": "regular", "activity_on": yesterday, "place": "政务服务大厅", "participant": {"kind": "head", "name": "矩阵一把手"}});
+        let mut participations: HashMap<String, String> = HashMap::new();
+        for unit in [&lead_unit, &unit_unit, &other_unit] {
+            let res = app.call(Method::POST, "/api/v1/participations", &peer_tokens[unit], Some(participation_body(unit))).await;
+            assert_eq!(res.status, 201, "{}", res.text());
+            participations.insert(unit.clone(), res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned());
+        }
+        let participation_of = |unit: &str| participations.get(unit).unwrap_or(&participations[&unit_unit]).clone();
 
         let mut n = 0;
         let mut checked = 0;
@@ -274,6 +298,14 @@ both_backends! {
                         "POST /api/v1/schedules/{id}/revisions" => (path.replace("{id}", &schedule), None),
                         "POST /api/v1/triggers" => (path.to_owned(), Some(serde_json::json!({"unit_id": target_unit, "reason": "important_date", "description": "年底办件高峰"}))),
                         "POST /api/v1/tracking-subjects" => (path.to_owned(), Some(serde_json::json!({"kind": "key_project", "title": "重点项目", "unit_ids": [target_unit], "active_from": "2026-10-01", "active_to": "2026-12-31"}))),
+                        "POST /api/v1/participations" => (path.to_owned(), Some(participation_body(&target_unit))),
+                        "GET /api/v1/participations/{id}" => (path.replace("{id}", &participation_of(&target_unit)), None),
+                        "PATCH /api/v1/participations/{id}" => {
+                            headers.push(("if-match".into(), "*".into()));
+                            (path.replace("{id}", &participation_of(&target_unit)), Some(serde_json::json!({"people_received": n})))
+                        }
+                        "POST /api/v1/participations/{id}/transitions" => (path.replace("{id}", &participation_of(&target_unit)), Some(serde_json::json!({"action": "file"}))),
+                        "POST /api/v1/participations/{id}/notes" => (path.replace("{id}", &participation_of(&target_unit)), Some(serde_json::json!({"body": format!("备注{n}")}))),
                         _ => (path.to_owned(), None),
                     };
                     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

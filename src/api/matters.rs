@@ -598,7 +598,8 @@ pub async fn get_unit_coverage(
             .filter(|m| m.active)
             .map(|m| (m.id, m.name))
             .collect();
-        let experiences = crate::store::matters::experiences(conn, &unit.to_string(), year)?;
+        let experiences =
+            crate::store::participations::experienced_matters(conn, &unit.to_string(), year)?;
         Ok(crate::domain::coverage::coverage(
             year,
             &matters,

@@ -12,6 +12,7 @@ pub mod import;
 pub mod matters;
 pub mod meta;
 pub mod pagination;
+pub mod participations;
 pub mod problems;
 pub mod public;
 pub mod query;
@@ -76,6 +77,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(triggers::list_triggers)
                 .service(triggers::create_tracking_subject)
                 .service(triggers::list_tracking_subjects)
+                .service(participations::create_participation)
+                .service(participations::list_participations)
+                .service(participations::get_participation)
+                .service(participations::update_participation)
+                .service(participations::create_participation_transition)
+                .service(participations::create_participation_note)
                 .service(audit::list_audit),
         );
 }

@@ -66,13 +66,13 @@ fn today() -> NaiveDate {
     crate::domain::calendar::local_date(chrono::Utc::now())
 }
 
-fn trigger_of(r: TriggerRow) -> Result<Trigger, AppError> {
+fn trigger_of(r: TriggerRow, answered: bool) -> Result<Trigger, AppError> {
     Ok(Trigger {
         reason: r
             .reason
             .parse()
             .map_err(|_| AppError::internal("unreadable trigger reason"))?,
-        state: crate::domain::trigger::state(r.due_on, false, today()),
+        state: crate::domain::trigger::state(r.due_on, answered, today()),
         id: r.id,
         unit_id: r.unit_id,
         description: r.description,
@@ -142,7 +142,7 @@ pub async fn create_trigger(
         })
     })
     .await?;
-    let t = trigger_of(row)?;
+    let t = trigger_of(row, false)?;
     Ok(HttpResponse::Created()
         .insert_header((header::LOCATION, format!("/api/v1/triggers/{}", t.id)))
         .json(t))
@@ -199,14 +199,25 @@ pub async fn list_triggers(
         }
         None => p.unit_id,
     };
-    let (rows, more) = crate::db::run(&pool, move |conn| {
-        store::list_triggers(conn, unit.as_deref(), after.as_deref(), limit)
+    let (rows, more, answers) = crate::db::run(&pool, move |conn| {
+        let (rows, more) = store::list_triggers(conn, unit.as_deref(), after.as_deref(), limit)?;
+        let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+        let answers = crate::store::participations::trigger_answers(conn, &ids)?;
+        Ok((rows, more, answers))
     })
     .await?;
     let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     let items = rows
         .into_iter()
-        .map(trigger_of)
+        .map(|r| {
+            // R8: a counted participation of the same unit, naming it, dated in its window.
+            let answered = answers.iter().any(|(t, u, on)| {
+                *t == r.id
+                    && *u == r.unit_id
+                    && crate::domain::trigger::answers(r.raised_on, r.due_on, *on)
+            });
+            trigger_of(r, answered)
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(TriggerList { items, next_cursor }))
 }

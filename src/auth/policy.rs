@@ -152,6 +152,48 @@ pub fn define_tracking(user: &AuthUser) -> Result<(), AppError> {
     allow(matches!(user.role, Role::Coordinator | Role::Lead))
 }
 
+/// Write a unit's participations (create, edit, file): that unit's own accounts only; the
+/// head's record is the unit's, filed with the lead department, not written by it.
+pub fn keep_participation(user: &AuthUser, unit_id: &str) -> Result<(), AppError> {
+    match user.role {
+        Role::Unit | Role::Lead if user.unit_id.as_deref() == Some(unit_id) => Ok(()),
+        Role::Unit | Role::Lead => Err(AppError::Forbidden { code: "unit" }),
+        _ => Err(AppError::Forbidden { code: "role" }),
+    }
+}
+
+/// Accept or return a filed participation of `activity` (备案): the lead of that activity.
+pub fn review_participation(user: &AuthUser, activity: Activity) -> Result<(), AppError> {
+    allow(user.role == Role::Lead && user.lead_activity == Some(activity))
+}
+
+/// Append a note to a participation of `unit_id` in `activity`: the unit's own accounts, the
+/// activity's lead, and the coordinator.
+pub fn annotate_participation(
+    user: &AuthUser,
+    unit_id: &str,
+    activity: Activity,
+) -> Result<(), AppError> {
+    match user.role {
+        Role::Coordinator => Ok(()),
+        Role::Lead if user.lead_activity == Some(activity) => Ok(()),
+        _ => keep_participation(user, unit_id),
+    }
+}
+
+/// Which participations a caller lists: `None` for all (coordinator, leader, admin); for a
+/// lead those of its activity or of its own unit; for a unit account its unit's.
+pub fn participation_scope(user: &AuthUser) -> Option<(Option<String>, Option<String>)> {
+    match user.role {
+        Role::Admin | Role::Coordinator | Role::Leader => None,
+        Role::Lead => Some((
+            user.lead_activity.map(|a| a.as_str().to_owned()),
+            user.unit_id.clone(),
+        )),
+        Role::Unit => Some((None, user.unit_id.clone())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,5 +334,41 @@ mod tests {
         )
         .is_ok());
         assert!(make_draw(&user(Role::Leader, None, None), Some("a"), Activity::Window).is_err());
+    }
+
+    #[test]
+    fn participations_are_kept_by_the_unit_and_reviewed_by_the_activitys_lead() {
+        let unit = user(Role::Unit, Some("a"), None);
+        assert!(keep_participation(&unit, "a").is_ok());
+        assert!(matches!(
+            keep_participation(&unit, "b"),
+            Err(AppError::Forbidden { code: "unit" })
+        ));
+        let window = user(Role::Lead, Some("l"), Some(Activity::Window));
+        assert!(
+            keep_participation(&window, "b").is_err(),
+            "a lead does not write others' records"
+        );
+        assert!(review_participation(&window, Activity::Window).is_ok());
+        assert!(review_participation(&window, Activity::Enforcement).is_err());
+        assert!(review_participation(&unit, Activity::Window).is_err());
+        assert!(annotate_participation(&window, "b", Activity::Window).is_ok());
+        assert!(annotate_participation(&window, "b", Activity::Complaint).is_err());
+        assert!(annotate_participation(
+            &user(Role::Coordinator, None, None),
+            "b",
+            Activity::Complaint
+        )
+        .is_ok());
+        assert!(
+            annotate_participation(&user(Role::Leader, None, None), "b", Activity::Complaint)
+                .is_err()
+        );
+        assert_eq!(participation_scope(&unit), Some((None, Some("a".into()))));
+        assert_eq!(
+            participation_scope(&window),
+            Some((Some("window".into()), Some("l".into())))
+        );
+        assert_eq!(participation_scope(&user(Role::Leader, None, None)), None);
     }
 }

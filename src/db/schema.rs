@@ -46,7 +46,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     schedule_entries,
     schedule_transitions,
     triggers,
-    tracking_subjects
+    tracking_subjects,
+    participations,
+    participation_transitions,
+    participation_notes,
+    issues,
+    issue_events,
+    idempotency_keys
 );
 diesel::joinable!(matters -> units (unit_id));
 diesel::joinable!(service_records -> units (unit_id));
@@ -241,6 +247,113 @@ diesel::table! {
         active_to -> Date,
         interval_days -> Integer,
         created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Participations (参与活动记录): one head's or deputy's experience and its segments.
+    participations (id) {
+        id -> Text,
+        unit_id -> Text,
+        activity -> Text,
+        mode -> Text,
+        activity_on -> Date,
+        place -> Text,
+        participant_kind -> Text,
+        participant -> Text,
+        schedule_entry_id -> Nullable<Text>,
+        trigger_id -> Nullable<Text>,
+        tracking_subject_id -> Nullable<Text>,
+        people_received -> Integer,
+        matter_ids -> Text,
+        summary -> Text,
+        segments -> Text,
+        status -> Text,
+        filed_at -> Nullable<Timestamp>,
+        last_filed_at -> Nullable<Timestamp>,
+        late_days -> Nullable<Integer>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// Steps of a participation's workflow (file, accept, return).
+    participation_transitions (id) {
+        id -> Text,
+        participation_id -> Text,
+        action -> Text,
+        from_status -> Text,
+        to_status -> Text,
+        reason -> Nullable<Text>,
+        late_days -> Nullable<Integer>,
+        actor_id -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Notes appended to a participation (corrections of an accepted one).
+    participation_notes (id) {
+        id -> Text,
+        participation_id -> Text,
+        body -> Text,
+        author_id -> Nullable<Text>,
+        author_username -> Text,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The issue ledger (问题台账), Annex 2 columns.
+    issues (id) {
+        id -> Text,
+        unit_id -> Text,
+        participation_id -> Nullable<Text>,
+        segment_type -> Nullable<Text>,
+        finding_id -> Nullable<Text>,
+        kind -> Text,
+        place -> Nullable<Text>,
+        content -> Nullable<Text>,
+        method -> Nullable<Text>,
+        description -> Text,
+        measures -> Nullable<Text>,
+        immediate -> Bool,
+        deadline -> Nullable<Date>,
+        effect -> Nullable<Text>,
+        remarks -> Nullable<Text>,
+        status -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    /// The history of each ledger issue.
+    issue_events (id) {
+        id -> Text,
+        issue_id -> Text,
+        action -> Text,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        changes -> Nullable<Text>,
+        actor_id -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// First answers of POST requests by (account, Idempotency-Key).
+    idempotency_keys (scope_key) {
+        scope_key -> Text,
+        request_hash -> Text,
+        status -> Integer,
+        response -> Text,
         created_at -> Timestamp,
     }
 }

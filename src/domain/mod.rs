@@ -7,7 +7,9 @@ pub mod calendar;
 pub mod coverage;
 pub mod draw;
 pub mod ical;
+pub mod ledger;
 pub mod matter;
+pub mod participation;
 pub mod schedule;
 pub mod service_record;
 pub mod trigger;
@@ -63,4 +65,35 @@ macro_rules! text_enum {
 pub struct UnknownValue {
     /// The accepted values, comma-separated.
     pub expected: String,
+}
+
+/// One reason a record cannot take a step (a schedule submitted, a participation filed): the
+/// field it is about, a stable code, and the reason in both languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The field path: `entries[3].planned_on`, `segments[2].calls`.
+    pub field: String,
+    /// A stable code.
+    pub code: &'static str,
+    /// Chinese.
+    pub zh: String,
+    /// English.
+    pub en: String,
+}
+
+impl Problem {
+    /// A problem with `field`, `code` and its two messages.
+    pub fn new(
+        field: impl Into<String>,
+        code: &'static str,
+        zh: impl Into<String>,
+        en: impl Into<String>,
+    ) -> Self {
+        Problem {
+            field: field.into(),
+            code,
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
 }

@@ -147,18 +147,7 @@ pub struct EntryFacts {
     pub matter_ids: Vec<String>,
 }
 
-/// One reason a schedule cannot be submitted.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// The field path: `entries[3].planned_on`, `missing_units`.
-    pub field: String,
-    /// A stable code.
-    pub code: &'static str,
-    /// Chinese.
-    pub zh: String,
-    /// English.
-    pub en: String,
-}
+pub use super::Problem;
 
 /// Every problem that stops a schedule of `activity` for `quarter` from being submitted:
 /// entries for inactive or unknown units, participants who are neither the head nor an allowed

@@ -57,6 +57,13 @@ pub fn state(due_on: NaiveDate, answered: bool, today: NaiveDate) -> TriggerStat
     }
 }
 
+/// Whether a counted participation of the trigger's unit dated `activity_on` answers a
+/// trigger raised on `raised_on` and due on `due_on` (R8): dated from the raised date to the
+/// deadline, both included.
+pub fn answers(raised_on: NaiveDate, due_on: NaiveDate, activity_on: NaiveDate) -> bool {
+    raised_on <= activity_on && activity_on <= due_on
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +82,9 @@ mod tests {
             state(due, true, due.succ_opt().unwrap()),
             TriggerState::Answered
         );
+        assert!(answers(raised, due, raised));
+        assert!(answers(raised, due, due));
+        assert!(!answers(raised, due, due.succ_opt().unwrap()));
+        assert!(!answers(raised, due, raised.pred_opt().unwrap()));
     }
 }

@@ -200,17 +200,6 @@ pub fn update(
     get(conn, id)
 }
 
-/// The (matter, local date) pairs of a unit's counted participations in `year` that named the
-/// matter. Participations are not recorded yet (they come with the participation records), so
-/// there are none; coverage is computed from this list in `domain::coverage`.
-pub fn experiences(
-    _conn: &mut AnyConnection,
-    _unit_id: &str,
-    _year: i32,
-) -> Result<Vec<(String, chrono::NaiveDate)>, AppError> {
-    Ok(Vec::new())
-}
-
 /// The (id → unit, name) of the matters with these ids, in one query.
 pub fn by_ids(
     conn: &mut AnyConnection,

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod draws;
 pub mod health;
 pub mod matters;
+pub mod participations;
 pub mod schedules;
 pub mod service_records;
 pub mod sessions;

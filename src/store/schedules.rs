@@ -383,3 +383,34 @@ pub fn list_tracking(
     rows.truncate(limit as usize);
     Ok((rows, more))
 }
+
+/// The trigger with `id`.
+pub fn get_trigger(conn: &mut AnyConnection, id: &str) -> Result<Option<TriggerRow>, AppError> {
+    Ok(triggers::table
+        .find(id)
+        .select(triggers::all_columns)
+        .first(conn)
+        .optional()?)
+}
+
+/// The tracking subject with `id`.
+pub fn get_tracking(conn: &mut AnyConnection, id: &str) -> Result<Option<TrackingRow>, AppError> {
+    Ok(tracking_subjects::table
+        .find(id)
+        .select(tracking_subjects::all_columns)
+        .first(conn)
+        .optional()?)
+}
+
+/// The entry with `id` and the activity of its schedule.
+pub fn get_entry(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<(EntryRow, String)>, AppError> {
+    Ok(schedule_entries::table
+        .inner_join(schedules::table.on(schedules::id.eq(schedule_entries::schedule_id)))
+        .filter(schedule_entries::id.eq(id))
+        .select((schedule_entries::all_columns, schedules::activity))
+        .first(conn)
+        .optional()?)
+}

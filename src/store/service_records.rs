@@ -176,3 +176,25 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<ServiceRecordRow
         .optional()?;
     raw.map(from_raw).transpose()
 }
+
+/// The (unit, service date) of the records with these ids, in one query; no personal data.
+pub fn facts(
+    conn: &mut AnyConnection,
+    ids: &[String],
+) -> Result<std::collections::HashMap<String, (String, NaiveDate)>, AppError> {
+    if ids.is_empty() {
+        return Ok(Default::default());
+    }
+    let rows: Vec<(String, String, NaiveDate)> = service_records::table
+        .filter(service_records::id.eq_any(ids))
+        .select((
+            service_records::id,
+            service_records::unit_id,
+            service_records::served_on,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, unit, on)| (id, (unit, on)))
+        .collect())
+}
