@@ -348,6 +348,8 @@ impl AppError {
                     ("password_change_required", Lang::En) => "Change your one-time password first (POST /api/v1/auth/password)".into(),
                     ("unit", Lang::Zh) => "只能操作本单位的记录".into(),
                     ("unit", Lang::En) => "You may act only on your own unit's records".into(),
+                    ("own_record", Lang::Zh) => "不能审核本单位自己的记录：牵头部门自身的记录由区营商办审核".into(),
+                    ("own_record", Lang::En) => "You may not review your own unit's record: the coordinator reviews the lead department's own records".into(),
                     (_, Lang::Zh) => "您的角色无权执行此操作".into(),
                     (_, Lang::En) => "Your role may not do this".into(),
                 },
@@ -494,6 +496,18 @@ fn conflict_detail(constraint: &str, lang: Lang) -> String {
         "units_name_key" => ("已有同名单位", "A unit with this name exists"),
         "units_short_code_key" => ("已有相同简码的单位", "A unit with this short code exists"),
         "users_username_key" => ("用户名已被使用", "This username is taken"),
+        "schedule_not_draft" => (
+            "只有草稿状态的计划可以修改",
+            "Only a draft schedule can be changed",
+        ),
+        "participation_not_editable" => (
+            "只有草稿或被退回的记录可以修改；已备案的记录等待审核，已接收的记录只能追加备注",
+            "Only a draft or returned record can be changed; a filed one awaits review, an accepted one takes notes",
+        ),
+        "participation_moved" | "schedule_moved" => (
+            "该记录刚被他人改变，请重新读取",
+            "The record was changed by someone else just now; read it again",
+        ),
         "last_admin" => (
             "不能停用或降级最后一个管理员",
             "The last active admin cannot be deactivated or demoted",

@@ -138,7 +138,11 @@ impl Application {
             config.sqlite_busy_timeout_ms,
         )
         .map_err(|e| StartupError::Database(e.to_string()))?;
-        spawn_daily_purge(pool.clone(), config.service_record_retention_days);
+        spawn_daily_purge(
+            pool.clone(),
+            config.service_record_retention_days,
+            config.idempotency_hours,
+        );
         let mut app = Self::with_pool(&config, pool, auth)?;
         app.first_admin = prepared.first_admin;
         Ok(app)
@@ -225,9 +229,9 @@ impl Application {
     }
 }
 
-/// Purges expired personal data of service records once a day. Idempotent, so
-/// several instances doing it at once is harmless.
-fn spawn_daily_purge(pool: DbPool, retention_days: u32) {
+/// Purges expired personal data of service records, and the stored answers of expired
+/// idempotency keys, once a day. Idempotent, so several instances doing it at once is harmless.
+fn spawn_daily_purge(pool: DbPool, retention_days: u32, idempotency_hours: u32) {
     actix_web::rt::spawn(async move {
         // First ten minutes after start (not during start-up), then once a day.
         let first = actix_web::rt::time::Instant::now() + Duration::from_secs(600);
@@ -242,6 +246,15 @@ fn spawn_daily_purge(pool: DbPool, retention_days: u32) {
                 Ok(0) => {}
                 Ok(n) => log::info!("purged the personal data of {n} service records"),
                 Err(e) => log::warn!("daily purge failed: {e}"),
+            }
+            let cutoff =
+                crate::store::now() - chrono::Duration::hours(i64::from(idempotency_hours));
+            if let Err(e) = db::run(&pool, move |conn| {
+                crate::store::participations::purge_idempotency(conn, cutoff)
+            })
+            .await
+            {
+                log::warn!("purge of idempotency keys failed: {e}");
             }
         }
     });

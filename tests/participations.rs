@@ -256,6 +256,10 @@ both_backends! {
             for f in filed.segments.iter().flat_map(|s| s.findings().to_vec()) {
                 assert!(on_ledger.iter().any(|(i, fid)| Some(i) == f.issue_id.as_ref() && fid == &f.id), "{f:?}");
             }
+            if activity == "window" {
+                let cov: Value = app.call(Method::GET, &format!("/api/v1/units/{}/coverage?year={}", w.unit, w.day.year()), &w.clerk, None).await.json();
+                assert_eq!(cov["covered"], 0, "a filed record counts for coverage once accepted");
+            }
             let res = step(app, lead, &p.id, json!({"action": "accept"})).await;
             assert_eq!(res.status, 200, "{activity}: {}", res.text());
             let accepted: Participation = res.json();
@@ -381,12 +385,18 @@ both_backends! {
         let p = create(app, &w.clerk, &record(&w, "window", all)).await;
         let res = step(app, &w.clerk, &p.id, json!({"action": "file"})).await;
         assert_eq!(res.problem().errors.unwrap()[0].code, "draw_required");
-        // A draw of another purpose is refused on saving.
-        let mut all = window_segments(&w);
-        all[1]["draw_id"] = json!(uuid::Uuid::now_v7().to_string());
-        let res = app.call(Method::POST, "/api/v1/participations", &w.clerk, Some(record(&w, "window", all))).await;
-        assert_eq!(res.status, 422);
-        assert_eq!(res.problem().errors.unwrap()[0].code, "unknown_draw");
+        // A draw of another purpose, or no draw at all, is refused on saving.
+        let res = app.call(Method::POST, "/api/v1/draws", &w.enforcement_lead, Some(json!({"purpose": "inspection_targets", "targets": ["甲餐馆", "乙超市", "丙药店"], "count": 1}))).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let targets_draw = id_of(&res.json());
+        for draw in [targets_draw, uuid::Uuid::now_v7().to_string()] {
+            let mut all = window_segments(&w);
+            all[1]["draw_id"] = json!(draw);
+            let res = app.call(Method::POST, "/api/v1/participations", &w.clerk, Some(record(&w, "window", all))).await;
+            assert_eq!(res.status, 422);
+            let e = &res.problem().errors.unwrap()[0];
+            assert_eq!((e.field.as_str(), e.code.as_str()), ("segments[1].draw_id", "unknown_draw"));
+        }
         // A segment of another activity does not stand in for a missing one.
         let mut all = window_segments(&w);
         all[3] = enforcement_segments()[0].clone();
@@ -570,5 +580,79 @@ both_backends! {
         assert_eq!(step(app, &w.clerk, &p.id, json!({"action": "file"})).await.status, 200);
         let list: Value = app.call(Method::GET, "/api/v1/triggers", &w.clerk, None).await.json();
         assert_eq!(list["items"][0]["state"], "answered");
+    }
+
+    async fn a_lead_department_does_not_accept_its_own_record_the_coordinator_does(app: TestApp) {
+        let w = world(app).await;
+        let sfj = app.unit_named("区司法局").await.id.to_string();
+        let res = app.call_with(Method::PATCH, &format!("/api/v1/units/{sfj}"), &w.admin, &[("if-match", "*")], Some(json!({"head": {"name": "陈正", "title": "局长"}}))).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let mut body = record(&w, "enforcement", enforcement_segments());
+        body["unit_id"] = json!(sfj);
+        let p = create(app, &w.enforcement_lead, &body).await;
+        assert_eq!(step(app, &w.enforcement_lead, &p.id, json!({"action": "file"})).await.status, 200);
+        let res = step(app, &w.enforcement_lead, &p.id, json!({"action": "accept"})).await;
+        assert_eq!(res.status, 403);
+        assert!(res.problem().detail.contains("区营商办"), "{}", res.problem().detail);
+        let office = app.unit_named("区营商办").await.id.to_string();
+        let (_, coordinator) = app.user_with_token(&w.admin, "yss.coord", "coordinator", Some(&office), None).await;
+        let res = step(app, &coordinator, &p.id, json!({"action": "accept"})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        // The coordinator reviews only the lead departments' own records.
+        let q = create(app, &w.clerk, &record(&w, "enforcement", enforcement_segments())).await;
+        assert_eq!(step(app, &w.clerk, &q.id, json!({"action": "file"})).await.status, 200);
+        assert_eq!(step(app, &coordinator, &q.id, json!({"action": "accept"})).await.status, 403);
+        // Leaders and admins write no participation, whatever the body.
+        assert_eq!(app.call(Method::POST, "/api/v1/participations", &coordinator, Some(json!({"nonsense": true}))).await.status, 403);
+    }
+
+    async fn findings_on_the_ledger_stay_as_filed_and_a_corrected_date_is_judged_anew(app: TestApp) {
+        let w = world(app).await;
+        let p = create(app, &w.clerk, &record(&w, "complaint", complaint_segments())).await;
+        assert_eq!(step(app, &w.clerk, &p.id, json!({"action": "file"})).await.json::<Participation>().late_days, Some(0));
+        assert_eq!(step(app, &w.complaint_lead, &p.id, json!({"action": "return", "reason": "活动日期有误"})).await.status, 200);
+        let path = format!("/api/v1/participations/{}", p.id);
+        let current: Value = app.call(Method::GET, &path, &w.clerk, None).await.json();
+        let segments = current["segments"].clone();
+        let mut changed = segments.clone();
+        changed[2]["findings"][0]["description"] = json!("已经解决");
+        let res = app.call_with(Method::PATCH, &path, &w.clerk, &[("if-match", "*")], Some(json!({"segments": changed}))).await;
+        assert_eq!(res.status, 422);
+        let e = &res.problem().errors.unwrap()[0];
+        assert_eq!((e.field.as_str(), e.code.as_str()), ("segments[2].findings[0]", "finding_on_ledger"));
+        let mut dropped = segments.clone();
+        dropped[2]["findings"] = json!([]);
+        dropped[2]["follow_up_needed"] = json!(false);
+        let res = app.call_with(Method::PATCH, &path, &w.clerk, &[("if-match", "*")], Some(json!({"segments": dropped}))).await;
+        assert_eq!(res.status, 422);
+        assert_eq!(res.problem().errors.unwrap()[0].code, "finding_on_ledger");
+        // Sent back as it was (its ledger id is ignored on input), the record saves; the date moves back ten days.
+        let earlier = w.day - chrono::Duration::days(10);
+        let res = app.call_with(Method::PATCH, &path, &w.clerk, &[("if-match", "*")], Some(json!({"segments": segments, "activity_on": earlier.to_string()}))).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let refiled: Participation = step(app, &w.clerk, &p.id, json!({"action": "file"})).await.json();
+        let first_filed = frontline::domain::calendar::local_date(refiled.filed_at.unwrap());
+        assert_eq!(refiled.late_days, Some((first_filed - earlier).num_days() as i32 - 3), "judged on the first filing, against the corrected date");
+        assert_eq!(ledger_issues(app, &p.id).len(), 1);
+    }
+
+    async fn concurrent_retries_with_one_key_create_one_record(app: TestApp) {
+        let w = world(app).await;
+        let body = record(&w, "enforcement", enforcement_segments());
+        let key = [("idempotency-key", "mp-concurrent-1")];
+        let (a, b) = futures_util::future::join(
+            app.call_with(Method::POST, "/api/v1/participations", &w.clerk, &key, Some(body.clone())),
+            app.call_with(Method::POST, "/api/v1/participations", &w.clerk, &key, Some(body.clone())),
+        )
+        .await;
+        assert_eq!((a.status, b.status), (201, 201), "{} / {}", a.text(), b.text());
+        assert_eq!(a.json::<Value>()["id"], b.json::<Value>()["id"]);
+        let list: ParticipationList = app.call(Method::GET, "/api/v1/participations", &w.clerk, None).await.json();
+        assert_eq!(list.items.len(), 1);
+        // Another account's same key is another request.
+        let (_, second) = app.user_with_token(&w.admin, "scjg.clerk2", "unit", Some(&w.unit), None).await;
+        let c = app.call_with(Method::POST, "/api/v1/participations", &second, &key, Some(body)).await;
+        assert_eq!(c.status, 201);
+        assert_ne!(c.json::<Value>()["id"], a.json::<Value>()["id"]);
     }
 }

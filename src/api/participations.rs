@@ -25,7 +25,8 @@ use crate::config::Config;
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::calendar::{local_date, Quarter};
 use crate::domain::participation::{
-    self as rules, Action, ContactFacts, DrawFacts, ParticipantKind, Segment, SegmentType, Status,
+    self as rules, Action, ContactFacts, DrawFacts, Finding, ParticipantKind, Segment, SegmentType,
+    Status,
 };
 use crate::domain::schedule::Mode;
 use crate::domain::unit::{Activity, Unit, UnitId};
@@ -498,6 +499,7 @@ fn check_draft(
     activity: Activity,
     d: &mut Draft,
     known_findings: &HashSet<String>,
+    on_ledger: &HashMap<String, (SegmentType, Finding)>,
 ) -> Result<(), AppError> {
     let mut issues = Vec::new();
     let now = Utc::now();
@@ -590,7 +592,13 @@ fn check_draft(
                     "没有该计划条目",
                     "no such schedule entry",
                 )),
-                Some((e, entry_activity)) => {
+                Some((_, _, status)) if status != "published" => issues.push(FieldIssue::new(
+                    "schedule_entry_id",
+                    "not_published",
+                    "计划条目须属于已公布的活动计划",
+                    "the entry must be of a published schedule",
+                )),
+                Some((e, entry_activity, _)) => {
                     if e.unit_id != unit_id
                         || entry_activity != activity.as_str()
                         || e.mode != d.mode.as_str()
@@ -774,7 +782,9 @@ fn check_draft(
     }
     // Findings: known ids kept, new ones given ids; the ledger link is computed, never taken.
     let mut seen = HashSet::new();
+    let mut placed: HashMap<String, (usize, usize, SegmentType, Finding)> = HashMap::new();
     for (i, s) in d.segments.iter_mut().enumerate() {
+        let kind = s.kind();
         for (j, f) in s.findings_mut().iter_mut().enumerate() {
             f.issue_id = None;
             f.description = f.description.trim().to_owned();
@@ -805,7 +815,36 @@ fn check_draft(
                     "the same finding appears twice",
                 ));
             }
-            f.id = Some(id);
+            f.id = Some(id.clone());
+            placed.insert(id, (i, j, kind, f.clone()));
+        }
+    }
+    // A finding on the ledger is followed there: the record keeps it as it was filed.
+    for (id, (kind, was)) in on_ledger {
+        match placed.get(id) {
+            None => issues.push(FieldIssue::new(
+                "segments",
+                "finding_on_ledger",
+                format!("发现 {id} 已记入问题台账，不能删除；请在台账中跟进"),
+                format!(
+                    "finding {id} is on the issue ledger and cannot be removed; follow it there"
+                ),
+            )),
+            Some((i, j, k, now)) => {
+                let same = k == kind
+                    && now.kind == was.kind
+                    && now.description == was.description
+                    && now.measure == was.measure
+                    && now.immediate == was.immediate;
+                if !same {
+                    issues.push(FieldIssue::new(
+                        format!("segments[{i}].findings[{j}]"),
+                        "finding_on_ledger",
+                        "该发现已记入问题台账，不能修改；请在台账中跟进",
+                        "this finding is on the issue ledger and cannot be changed; follow it there",
+                    ));
+                }
+            }
         }
     }
     if issues.is_empty() {
@@ -937,7 +976,9 @@ pub async fn create_participation(
     config: web::Data<Config>,
     body: JsonBody<CreateParticipation>,
 ) -> Result<HttpResponse, AppError> {
-    // The body names the unit whose right is checked: a malformed body is answered first.
+    // Only a unit's own accounts write participations: anyone else is refused before the body
+    // is looked at. The body names the unit, so for them a malformed body is answered first.
+    policy::keep_participation(&user, user.unit_id.as_deref().unwrap_or_default())?;
     let b = body.into_inner()?;
     let unit_id = parse_id(&b.unit_id)
         .map_err(|_| {
@@ -965,12 +1006,18 @@ pub async fn create_participation(
             |conn: &mut AnyConnection, key: &str| -> Result<Option<IdempotencyRow>, AppError> {
                 Ok(store::idempotency(conn, key)?.filter(|r| r.created_at >= cutoff))
             };
-        if let Some(key) = &scope_key {
-            if let Some(stored) = fresh(conn, key)? {
-                return replay(stored, &request_hash);
-            }
-        }
         let written = write_transaction(conn, |conn| {
+            // One request per key at a time; a stored answer is replayed, an expired one forgotten.
+            if let Some(key) = &scope_key {
+                crate::db::lock_key(conn, key)?;
+                match store::idempotency(conn, key)? {
+                    Some(stored) if stored.created_at >= cutoff => {
+                        return replay(stored, &request_hash)
+                    }
+                    Some(_) => store::delete_idempotency(conn, key)?,
+                    None => {}
+                }
+            }
             let unit = match crate::store::units::get(conn, UnitId(parse_id(&unit_id)?))? {
                 Some(u) if u.active && !u.categories.is_empty() => u,
                 Some(_) => {
@@ -1004,7 +1051,14 @@ pub async fn create_participation(
                 segments: b.segments.clone(),
             };
             let id = uuid::Uuid::now_v7().to_string();
-            check_draft(conn, &unit, b.activity, &mut d, &HashSet::new())?;
+            check_draft(
+                conn,
+                &unit,
+                b.activity,
+                &mut d,
+                &HashSet::new(),
+                &HashMap::new(),
+            )?;
             let now = crate::store::now();
             let mut row = ParticipationRow {
                 id: id.clone(),
@@ -1047,7 +1101,6 @@ pub async fn create_participation(
             )?;
             let p = participation_of(conn, row, filing_days)?;
             if let Some(key) = &scope_key {
-                store::delete_idempotency(conn, key)?;
                 store::insert_idempotency(
                     conn,
                     &IdempotencyRow {
@@ -1062,7 +1115,7 @@ pub async fn create_participation(
             Ok(Outcome::Created(Box::new(p)))
         });
         match (written, &scope_key) {
-            // Another request with the same key committed first: answer as it did.
+            // Another instance's request with the same key committed first: answer as it did.
             (Err(AppError::Conflict { constraint }), Some(key))
                 if constraint == "idempotency_keys_scope_key_key" =>
             {
@@ -1267,6 +1320,26 @@ pub async fn update_participation(
             let before = audit_view(&row);
             let stored: Participation = participation_of(conn, row.clone(), filing_days)?;
             let known = finding_ids(&stored.segments);
+            let on_ledger: HashMap<String, (SegmentType, Finding)> = stored
+                .segments
+                .iter()
+                .flat_map(|s| s.findings().iter().map(move |f| (s.kind(), f)))
+                .filter(|(_, f)| f.issue_id.is_some())
+                .filter_map(|(k, f)| {
+                    f.id.clone().map(|id| {
+                        (
+                            id,
+                            (
+                                k,
+                                Finding {
+                                    issue_id: None,
+                                    ..f.clone()
+                                },
+                            ),
+                        )
+                    })
+                })
+                .collect();
             let mut d = Draft {
                 mode: b.mode.unwrap_or(stored.mode),
                 activity_on: match &b.activity_on {
@@ -1288,7 +1361,7 @@ pub async fn update_participation(
                 segments: b.segments.unwrap_or(stored.segments),
             };
             let unit = load_unit(conn, &row.unit_id)?;
-            check_draft(conn, &unit, activity, &mut d, &known)?;
+            check_draft(conn, &unit, activity, &mut d, &known, &on_ledger)?;
             apply(&mut row, d)?;
             if !store::update(conn, &row, version)? {
                 return Err(AppError::PreconditionFailed {
@@ -1500,7 +1573,10 @@ pub async fn create_participation_transition(
             };
             match b.action {
                 Action::File => policy::keep_participation(&user, &row.unit_id)?,
-                Action::Accept | Action::Return => policy::review_participation(&user, activity)?,
+                Action::Accept | Action::Return => {
+                    let unit = load_unit(conn, &row.unit_id)?;
+                    policy::review_participation(&user, &row.unit_id, activity, unit.lead_activity == Some(activity))?
+                }
             }
             if ctx.if_match.is_some() {
                 ctx.expect_version(row.version)?;
@@ -1527,12 +1603,12 @@ pub async fn create_participation_transition(
                 if !problems.is_empty() {
                     return Err(AppError::Validation(to_issues(problems)));
                 }
-                if row.filed_at.is_none() {
-                    let days = rules::late_days(row.activity_on, local_date(crate::store::utc(now)), filing_days);
-                    row.filed_at = Some(now);
-                    row.late_days = Some(days);
-                    late = Some(days);
-                }
+                // Lateness is judged on the first filing (R3), against the activity date as it
+                // stands now: a date corrected after a return is judged anew.
+                let first = *row.filed_at.get_or_insert(now);
+                let days = rules::late_days(row.activity_on, local_date(crate::store::utc(first)), filing_days);
+                row.late_days = Some(days);
+                late = Some(days);
                 row.last_filed_at = Some(now);
                 opened = open_issues(conn, &row, activity, &segments, &user.id)?;
             }

@@ -162,9 +162,23 @@ pub fn keep_participation(user: &AuthUser, unit_id: &str) -> Result<(), AppError
     }
 }
 
-/// Accept or return a filed participation of `activity` (备案): the lead of that activity.
-pub fn review_participation(user: &AuthUser, activity: Activity) -> Result<(), AppError> {
-    allow(user.role == Role::Lead && user.lead_activity == Some(activity))
+/// Accept or return a filed participation of `unit_id` in `activity` (备案): the lead of that
+/// activity; a record of the lead department itself goes to the coordinator, so that nobody
+/// accepts their own unit's record.
+pub fn review_participation(
+    user: &AuthUser,
+    unit_id: &str,
+    activity: Activity,
+    unit_leads_activity: bool,
+) -> Result<(), AppError> {
+    let lead = user.role == Role::Lead && user.lead_activity == Some(activity);
+    let own = user.unit_id.as_deref() == Some(unit_id);
+    match user.role {
+        Role::Coordinator if unit_leads_activity => Ok(()),
+        _ if lead && own => Err(AppError::Forbidden { code: "own_record" }),
+        _ if lead => Ok(()),
+        _ => Err(AppError::Forbidden { code: "role" }),
+    }
 }
 
 /// Append a note to a participation of `unit_id` in `activity`: the unit's own accounts, the
@@ -349,9 +363,16 @@ mod tests {
             keep_participation(&window, "b").is_err(),
             "a lead does not write others' records"
         );
-        assert!(review_participation(&window, Activity::Window).is_ok());
-        assert!(review_participation(&window, Activity::Enforcement).is_err());
-        assert!(review_participation(&unit, Activity::Window).is_err());
+        assert!(review_participation(&window, "b", Activity::Window, false).is_ok());
+        assert!(review_participation(&window, "b", Activity::Enforcement, false).is_err());
+        assert!(review_participation(&unit, "a", Activity::Window, false).is_err());
+        assert!(matches!(
+            review_participation(&window, "l", Activity::Window, true),
+            Err(AppError::Forbidden { code: "own_record" })
+        ));
+        let coordinator = user(Role::Coordinator, Some("c"), None);
+        assert!(review_participation(&coordinator, "l", Activity::Window, true).is_ok());
+        assert!(review_participation(&coordinator, "b", Activity::Window, false).is_err());
         assert!(annotate_participation(&window, "b", Activity::Window).is_ok());
         assert!(annotate_participation(&window, "b", Activity::Complaint).is_err());
         assert!(annotate_participation(

@@ -56,6 +56,7 @@ diesel::allow_tables_to_appear_in_same_query!(
 );
 diesel::joinable!(matters -> units (unit_id));
 diesel::joinable!(service_records -> units (unit_id));
+diesel::joinable!(participations -> units (unit_id));
 
 diesel::table! {
     /// Accounts.

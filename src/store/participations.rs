@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{
     idempotency_keys, issue_events, issues, participation_notes, participation_transitions,
-    participations,
+    participations, units,
 };
 use crate::db::AnyConnection;
 use crate::error::AppError;
@@ -388,7 +388,17 @@ pub fn finding_issues(
         .collect())
 }
 
-/// The matters named by accepted participations of a unit dated in `year`, with their dates.
+/// A deputy's participation counts only where the unit allows delegation (DOMAIN.md, R2, R8).
+macro_rules! counted_participant {
+    () => {
+        participations::participant_kind
+            .eq("head")
+            .or(units::delegation_allowed.eq(true))
+    };
+}
+
+/// The matters named by accepted participations of a unit dated in `year`, with their dates
+/// (the coverage of R2); a deputy's count only where the unit allows delegation.
 pub fn experienced_matters(
     conn: &mut AnyConnection,
     unit_id: &str,
@@ -401,6 +411,8 @@ pub fn experienced_matters(
         return Ok(Vec::new());
     };
     let rows: Vec<(String, NaiveDate)> = participations::table
+        .inner_join(units::table)
+        .filter(counted_participant!())
         .filter(participations::unit_id.eq(unit_id))
         .filter(participations::status.eq("accepted"))
         .filter(participations::activity_on.between(first, last))
@@ -415,8 +427,8 @@ pub fn experienced_matters(
     Ok(out)
 }
 
-/// Counted (filed or accepted) participations naming any of `trigger_ids`: (trigger id, unit
-/// id, activity date).
+/// Counted (filed or accepted, R8) participations naming any of `trigger_ids`: (trigger id,
+/// unit id, activity date); a deputy's count only where the unit allows delegation.
 pub fn trigger_answers(
     conn: &mut AnyConnection,
     trigger_ids: &[String],
@@ -425,6 +437,8 @@ pub fn trigger_answers(
         return Ok(Vec::new());
     }
     let rows: Vec<(Option<String>, String, NaiveDate)> = participations::table
+        .inner_join(units::table)
+        .filter(counted_participant!())
         .filter(participations::trigger_id.eq_any(trigger_ids.to_vec()))
         .filter(participations::status.eq_any(["filed", "accepted"]))
         .select((

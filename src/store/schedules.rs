@@ -402,15 +402,19 @@ pub fn get_tracking(conn: &mut AnyConnection, id: &str) -> Result<Option<Trackin
         .optional()?)
 }
 
-/// The entry with `id` and the activity of its schedule.
+/// The entry with `id`, with the activity and status of its schedule revision.
 pub fn get_entry(
     conn: &mut AnyConnection,
     id: &str,
-) -> Result<Option<(EntryRow, String)>, AppError> {
+) -> Result<Option<(EntryRow, String, String)>, AppError> {
     Ok(schedule_entries::table
         .inner_join(schedules::table.on(schedules::id.eq(schedule_entries::schedule_id)))
         .filter(schedule_entries::id.eq(id))
-        .select((schedule_entries::all_columns, schedules::activity))
+        .select((
+            schedule_entries::all_columns,
+            schedules::activity,
+            schedules::status,
+        ))
         .first(conn)
         .optional()?)
 }
