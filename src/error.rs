@@ -62,35 +62,15 @@ pub struct Problem {
     pub allowed: Option<Vec<String>>,
 }
 
-/// A refused field with its message in both languages.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldIssue {
-    /// The field path.
-    pub field: String,
-    /// The machine-readable reason.
-    pub code: &'static str,
-    /// Message in Chinese.
-    pub zh: String,
-    /// Message in English.
-    pub en: String,
+/// A refused field with its message in both languages: the domain's [`Problem`], so that a
+/// rule's findings are answered as they are.
+pub use crate::domain::Problem as FieldIssue;
+
+trait Localize {
+    fn localized(&self, lang: Lang) -> FieldError;
 }
 
-impl FieldIssue {
-    /// A refused field.
-    pub fn new(
-        field: impl Into<String>,
-        code: &'static str,
-        zh: impl Into<String>,
-        en: impl Into<String>,
-    ) -> Self {
-        FieldIssue {
-            field: field.into(),
-            code,
-            zh: zh.into(),
-            en: en.into(),
-        }
-    }
-
+impl Localize for FieldIssue {
     fn localized(&self, lang: Lang) -> FieldError {
         FieldError {
             field: self.field.clone(),

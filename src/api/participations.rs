@@ -335,13 +335,6 @@ fn bad(what: &str) -> AppError {
     AppError::internal(format!("unreadable participation {what}"))
 }
 
-fn to_issues(problems: Vec<Problem>) -> Vec<FieldIssue> {
-    problems
-        .into_iter()
-        .map(|p| FieldIssue::new(p.field, p.code, p.zh, p.en))
-        .collect()
-}
-
 fn utc(at: NaiveDateTime) -> DateTime<Utc> {
     crate::store::utc(at)
 }
@@ -702,7 +695,7 @@ fn check_draft(
                 format!("{} is not a segment of {}", s.kind(), activity),
             ));
         }
-        issues.extend(to_issues(rules::shape_problems(i, s, now)));
+        issues.extend(rules::shape_problems(i, s, now));
     }
     // Matters: canonical ids of the unit; the segments' matters count as experienced.
     let mut matters: BTreeSet<String> = BTreeSet::new();
@@ -1197,32 +1190,8 @@ pub async fn list_participations(
     let status = params.enumeration::<Status>("status", p.status.as_deref());
     let kind = params.enumeration::<ParticipantKind>("participant", p.participant.as_deref());
     let late = params.boolean("late", p.late.as_deref());
-    let quarter = match p.quarter.as_deref().map(str::parse::<Quarter>) {
-        Some(Ok(q)) => Some(q),
-        Some(Err(_)) => {
-            params.refuse(FieldIssue::new(
-                "quarter",
-                "invalid_quarter",
-                "须为季度，如 2026-Q3",
-                "a quarter like 2026-Q3",
-            ));
-            None
-        }
-        None => None,
-    };
-    let unit_id = match p.unit_id.as_deref().map(parse_id) {
-        Some(Ok(u)) => Some(u.to_string()),
-        Some(Err(_)) => {
-            params.refuse(FieldIssue::new(
-                "unit_id",
-                "invalid_uuid",
-                "须为 UUID",
-                "must be a UUID",
-            ));
-            None
-        }
-        None => None,
-    };
+    let quarter = params.quarter("quarter", p.quarter.as_deref());
+    let unit_id = params.uuid("unit_id", p.unit_id.as_deref());
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
     params.finish()?;
     let scope = policy::participation_scope(&user);
@@ -1601,7 +1570,7 @@ pub async fn create_participation_transition(
                 let segments: Vec<Segment> = serde_json::from_str(&row.segments).map_err(|_| bad("segments"))?;
                 let problems = filing_problems(conn, &row, activity, &segments)?;
                 if !problems.is_empty() {
-                    return Err(AppError::Validation(to_issues(problems)));
+                    return Err(AppError::Validation(problems));
                 }
                 // Lateness is judged on the first filing (R3), against the activity date as it
                 // stands now: a date corrected after a return is judged anew.

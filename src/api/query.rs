@@ -4,6 +4,7 @@
 use std::str::FromStr;
 
 use crate::api::pagination::{decode_cursor, parse_limit, DEFAULT_LIMIT};
+use crate::domain::calendar::Quarter;
 use crate::domain::UnknownValue;
 use crate::error::{AppError, FieldIssue};
 
@@ -50,6 +51,28 @@ impl Params {
         }
     }
 
+    /// A quarter like `2026-Q3`.
+    pub fn quarter(&mut self, field: &str, raw: Option<&str>) -> Option<Quarter> {
+        raw?.parse::<Quarter>()
+            .map_err(|_| self.issues.push(quarter_issue(field)))
+            .ok()
+    }
+
+    /// A UUID, in its canonical (lower-case, hyphenated) form.
+    pub fn uuid(&mut self, field: &str, raw: Option<&str>) -> Option<String> {
+        uuid::Uuid::parse_str(raw?)
+            .map(|u| u.to_string())
+            .map_err(|_| {
+                self.issues.push(FieldIssue::new(
+                    field,
+                    "invalid_uuid",
+                    "须为 UUID",
+                    "must be a UUID",
+                ))
+            })
+            .ok()
+    }
+
     /// `limit` (default 50, 1–200) and the key after which the page starts (from `cursor`).
     pub fn page(&mut self, limit: Option<&str>, cursor: Option<&str>) -> (i64, Option<String>) {
         let limit = parse_limit(limit)
@@ -72,6 +95,16 @@ impl Params {
             Err(AppError::InvalidParameters(self.issues))
         }
     }
+}
+
+/// The refusal of a value that is not a quarter.
+pub fn quarter_issue(field: &str) -> FieldIssue {
+    FieldIssue::new(
+        field,
+        "invalid_quarter",
+        "须为季度，如 2026-Q3",
+        "a quarter like 2026-Q3",
+    )
 }
 
 #[cfg(test)]

@@ -222,14 +222,8 @@ pub struct CreateSchedule {
 }
 
 fn quarter_of(raw: &str, field: &str) -> Result<Quarter, AppError> {
-    raw.parse::<Quarter>().map_err(|_| {
-        AppError::Validation(vec![FieldIssue::new(
-            field,
-            "invalid_quarter",
-            "须为季度，如 2026-Q3",
-            "a quarter like 2026-Q3",
-        )])
-    })
+    raw.parse::<Quarter>()
+        .map_err(|_| AppError::Validation(vec![crate::api::query::quarter_issue(field)]))
 }
 
 /// Starts the schedule of an activity's quarter (its lead). One per activity and quarter: later
@@ -346,16 +340,7 @@ pub async fn list_schedules(
     let mut params = Params::default();
     let activity = params.enumeration::<Activity>("activity", p.activity.as_deref());
     let status = params.enumeration::<Status>("status", p.status.as_deref());
-    if let Some(q) = &p.quarter {
-        if q.parse::<Quarter>().is_err() {
-            params.refuse(FieldIssue::new(
-                "quarter",
-                "invalid_quarter",
-                "须为季度，如 2026-Q3",
-                "a quarter like 2026-Q3",
-            ));
-        }
-    }
+    params.quarter("quarter", p.quarter.as_deref());
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
     params.finish()?;
     policy::read_catalogue(&user)?;
@@ -878,18 +863,14 @@ fn submission_check(
             )),
         }
     }
-    issues.extend(
-        rules::submission_problems(
-            activity,
-            quarter,
-            &entries,
-            &units,
-            &matter_units,
-            &exempted,
-        )
-        .into_iter()
-        .map(|p| FieldIssue::new(p.field, p.code, p.zh, p.en)),
-    );
+    issues.extend(rules::submission_problems(
+        activity,
+        quarter,
+        &entries,
+        &units,
+        &matter_units,
+        &exempted,
+    ));
     if issues.is_empty() {
         Ok(())
     } else {
