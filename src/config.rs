@@ -61,6 +61,9 @@ pub struct Config {
     /// `FRONTLINE_FILING_DAYS`: a participation is filed on time until the end of this many
     /// days after its activity date (R3; default 3).
     pub filing_days: u32,
+    /// `FRONTLINE_RECHECK_DAYS`: a closed issue is re-checked (回头看) within this many days
+    /// (R11; default 90).
+    pub recheck_days: u32,
     /// `FRONTLINE_IDEMPOTENCY_HOURS`: how long the first answer to an `Idempotency-Key` is
     /// kept (default 24).
     pub idempotency_hours: u32,
@@ -251,6 +254,7 @@ impl Config {
         let tracking_interval_days =
             parse_num(&get, "FRONTLINE_TRACKING_INTERVAL_DAYS", 30, 1, 366)?;
         let filing_days = parse_num(&get, "FRONTLINE_FILING_DAYS", 3, 0, 365)?;
+        let recheck_days = parse_num(&get, "FRONTLINE_RECHECK_DAYS", 90, 1, 3_650)?;
         let idempotency_hours = parse_num(&get, "FRONTLINE_IDEMPOTENCY_HOURS", 24, 1, 24 * 30)?;
         let follow_up_draw_max = parse_num(&get, "FRONTLINE_FOLLOW_UP_DRAW_MAX", 30, 3, 1_000)?;
         let follow_up_draw_default = parse_num(
@@ -277,6 +281,7 @@ impl Config {
             immediate_response_days,
             tracking_interval_days,
             filing_days,
+            recheck_days,
             idempotency_hours,
         })
     }

@@ -484,7 +484,11 @@ fn conflict_detail(constraint: &str, lang: Lang) -> String {
             "只有草稿或被退回的记录可以修改；已备案的记录等待审核，已接收的记录只能追加备注",
             "Only a draft or returned record can be changed; a filed one awaits review, an accepted one takes notes",
         ),
-        "participation_moved" | "schedule_moved" => (
+        "issue_final" => (
+            "已撤销或回头看通过的问题不再修改",
+            "A withdrawn issue, or one whose re-check passed, is final",
+        ),
+        "participation_moved" | "schedule_moved" | "issue_moved" => (
             "该记录刚被他人改变，请重新读取",
             "The record was changed by someone else just now; read it again",
         ),

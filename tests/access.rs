@@ -91,6 +91,17 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
             matches!(role, "coordinator" | "lead") || (role == "unit" && own),
             201,
         ),
+        // The ledger: opened by the unit, the activity's lead or the coordinator; kept by the unit.
+        "POST /api/v1/issues" => ok(
+            matches!(role, "coordinator" | "lead") || (role == "unit" && own),
+            201,
+        ),
+        "GET /api/v1/issues" | "GET /api/v1/issues/export" | "GET /api/v1/issue-lists" => 200,
+        "GET /api/v1/issues/{id}" | "GET /api/v1/issues/{id}/history" => ok(reads_window, 200),
+        "PATCH /api/v1/issues/{id}" | "POST /api/v1/issues/{id}/transitions" => {
+            ok(unit_account && own, 200)
+        }
+        "POST /api/v1/issue-lists" => ok(unit_account && own, 201),
         _ => return None,
     })
 }
@@ -206,6 +217,13 @@ both_backends! {
             participations.insert(unit.clone(), res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned());
         }
         let participation_of = |unit: &str| participations.get(unit).unwrap_or(&participations[&unit_unit]).clone();
+        // A WINDOW ledger issue of each unit, opened by the coordinator.
+        let mut ledger: HashMap<String, String> = HashMap::new();
+        for unit in [&coordinator_unit, &lead_unit, &unit_unit, &other_unit] {
+            let res = app.call(Method::POST, "/api/v1/issues", &coordinator_token, Some(serde_json::json!({"unit_id": unit, "activity": "window", "kind": "problem", "description": "矩阵问题", "source_reason": "矩阵测试"}))).await;
+            assert_eq!(res.status, 201, "{}", res.text());
+            ledger.insert(unit.clone(), res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned());
+        }
 
         let mut n = 0;
         let mut checked = 0;
@@ -306,6 +324,14 @@ both_backends! {
                         }
                         "POST /api/v1/participations/{id}/transitions" => (path.replace("{id}", &participation_of(&target_unit)), Some(serde_json::json!({"action": "file"}))),
                         "POST /api/v1/participations/{id}/notes" => (path.replace("{id}", &participation_of(&target_unit)), Some(serde_json::json!({"body": format!("备注{n}")}))),
+                        "POST /api/v1/issues" => (path.to_owned(), Some(serde_json::json!({"unit_id": target_unit, "activity": "window", "kind": "demand", "description": format!("需求{n}"), "source_reason": "窗口意见簿"}))),
+                        "GET /api/v1/issues/{id}" | "GET /api/v1/issues/{id}/history" => (path.replace("{id}", &ledger[&target_unit]), None),
+                        "PATCH /api/v1/issues/{id}" => {
+                            headers.push(("if-match".into(), "*".into()));
+                            (path.replace("{id}", &ledger[&target_unit]), Some(serde_json::json!({"remarks": format!("备注{n}")})))
+                        }
+                        "POST /api/v1/issues/{id}/transitions" => (path.replace("{id}", &ledger[&target_unit]), Some(serde_json::json!({"action": "plan", "measures": "制定整改方案", "deadline": "2099-12-31"}))),
+                        "POST /api/v1/issue-lists" => (path.to_owned(), Some(serde_json::json!({"unit_id": target_unit, "quarter": "2026-Q4"}))),
                         _ => (path.to_owned(), None),
                     };
                     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

@@ -9,6 +9,8 @@ pub mod draws;
 pub mod extract;
 pub mod health;
 pub mod import;
+pub mod issues;
+pub mod issues_export;
 pub mod matters;
 pub mod meta;
 pub mod pagination;
@@ -83,6 +85,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(participations::update_participation)
                 .service(participations::create_participation_transition)
                 .service(participations::create_participation_note)
+                .service(issues::create_issue)
+                .service(issues::list_issues)
+                .service(issues_export::get_issues_export)
+                .service(issues::get_issue)
+                .service(issues::update_issue)
+                .service(issues::create_issue_transition)
+                .service(issues::get_issue_history)
+                .service(issues::create_issue_list)
+                .service(issues::list_issue_lists)
                 .service(audit::list_audit),
         );
 }

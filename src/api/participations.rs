@@ -33,9 +33,9 @@ use crate::domain::unit::{Activity, Unit, UnitId};
 use crate::domain::Problem;
 use crate::error::{AppError, FieldIssue};
 use crate::store::audit::{self, AuditEntry};
+use crate::store::issues::{self as ledger, IssueRow};
 use crate::store::participations::{
-    self as store, IdempotencyRow, IssueEventRow, IssueRow, NoteRow, ParticipationRow,
-    TransitionRow,
+    self as store, IdempotencyRow, NoteRow, ParticipationRow, TransitionRow,
 };
 
 /// Who took part, as given.
@@ -370,7 +370,7 @@ fn participation_of(
         })
         .collect();
     let issues: HashMap<String, String> =
-        store::finding_issues(conn, &row.id)?.into_iter().collect();
+        ledger::finding_issues(conn, &row.id)?.into_iter().collect();
     let mut segments: Vec<Segment> =
         serde_json::from_str(&row.segments).map_err(|_| bad("segments"))?;
     for s in &mut segments {
@@ -971,7 +971,7 @@ pub async fn create_participation(
 ) -> Result<HttpResponse, AppError> {
     // Only a unit's own accounts write participations: anyone else is refused before the body
     // is looked at. The body names the unit, so for them a malformed body is answered first.
-    policy::keep_participation(&user, user.unit_id.as_deref().unwrap_or_default())?;
+    policy::act_as_unit(&user, user.unit_id.as_deref().unwrap_or_default())?;
     let b = body.into_inner()?;
     let unit_id = parse_id(&b.unit_id)
         .map_err(|_| {
@@ -983,7 +983,7 @@ pub async fn create_participation(
             )])
         })?
         .to_string();
-    policy::keep_participation(&user, &unit_id)?;
+    policy::act_as_unit(&user, &unit_id)?;
     let key = idempotency_key(&req)?;
     let request_hash = hex(&Sha256::digest(to_json(&b)?.as_bytes()));
     let scope_key = key.map(|k| {
@@ -1276,7 +1276,7 @@ pub async fn update_participation(
     let p = crate::db::run(&pool, move |conn| {
         write_transaction(conn, |conn| {
             let mut row = get_row(conn, &id)?;
-            policy::keep_participation(&user, &row.unit_id)?;
+            policy::act_as_unit(&user, &row.unit_id)?;
             let version = ctx.expect_version(row.version)?;
             let status: Status = row.status.parse().map_err(|_| bad("status"))?;
             if !rules::editable(status) {
@@ -1444,7 +1444,7 @@ fn open_issues(
     segments: &[Segment],
     actor: &str,
 ) -> Result<usize, AppError> {
-    let on_ledger: HashSet<String> = store::finding_issues(conn, &row.id)?
+    let on_ledger: HashSet<String> = ledger::finding_issues(conn, &row.id)?
         .into_iter()
         .map(|(f, _)| f)
         .collect();
@@ -1465,9 +1465,16 @@ fn open_issues(
             let issue = IssueRow {
                 id: uuid::Uuid::now_v7().to_string(),
                 unit_id: row.unit_id.clone(),
+                seq: 0,
+                source: crate::domain::ledger::IssueSource::Participation
+                    .as_str()
+                    .into(),
+                source_reason: None,
                 participation_id: Some(row.id.clone()),
                 segment_type: Some(s.kind().as_str().into()),
                 finding_id: Some(finding_id),
+                activity: Some(activity.as_str().into()),
+                found_on: row.activity_on,
                 kind: f.kind.as_str().into(),
                 place: Some(row.place.clone()),
                 content: Some(format!("{code} {zh}")),
@@ -1478,23 +1485,16 @@ fn open_issues(
                 deadline: None,
                 effect: None,
                 remarks: None,
+                owner: None,
                 status: crate::domain::ledger::IssueStatus::Open.as_str().into(),
+                resolved_at: None,
+                closed_at: None,
                 created_by: Some(actor.to_owned()),
                 created_at: now,
                 updated_at: now,
                 version: 1,
             };
-            let event = IssueEventRow {
-                id: uuid::Uuid::now_v7().to_string(),
-                issue_id: issue.id.clone(),
-                action: "open".into(),
-                from_status: None,
-                to_status: issue.status.clone(),
-                changes: None,
-                actor_id: Some(actor.to_owned()),
-                at: now,
-            };
-            store::insert_issue(conn, &issue, &event)?;
+            ledger::open(conn, issue, None)?;
             opened += 1;
         }
     }
@@ -1541,7 +1541,7 @@ pub async fn create_participation_transition(
                 }
             };
             match b.action {
-                Action::File => policy::keep_participation(&user, &row.unit_id)?,
+                Action::File => policy::act_as_unit(&user, &row.unit_id)?,
                 Action::Accept | Action::Return => {
                     let unit = load_unit(conn, &row.unit_id)?;
                     policy::review_participation(&user, &row.unit_id, activity, unit.lead_activity == Some(activity))?

@@ -152,9 +152,10 @@ pub fn define_tracking(user: &AuthUser) -> Result<(), AppError> {
     allow(matches!(user.role, Role::Coordinator | Role::Lead))
 }
 
-/// Write a unit's participations (create, edit, file): that unit's own accounts only; the
-/// head's record is the unit's, filed with the lead department, not written by it.
-pub fn keep_participation(user: &AuthUser, unit_id: &str) -> Result<(), AppError> {
+/// Act as a unit on its own records (write and file participations; plan, extend and resolve
+/// ledger issues; send issue lists): that unit's own accounts only. The head's record is the
+/// unit's, filed with the lead department, not written by it.
+pub fn act_as_unit(user: &AuthUser, unit_id: &str) -> Result<(), AppError> {
     match user.role {
         Role::Unit | Role::Lead if user.unit_id.as_deref() == Some(unit_id) => Ok(()),
         Role::Unit | Role::Lead => Err(AppError::Forbidden { code: "unit" }),
@@ -191,8 +192,48 @@ pub fn annotate_participation(
     match user.role {
         Role::Coordinator => Ok(()),
         Role::Lead if user.lead_activity == Some(activity) => Ok(()),
-        _ => keep_participation(user, unit_id),
+        _ => act_as_unit(user, unit_id),
     }
+}
+
+/// Open a ledger issue for `unit_id` by hand: the unit's own accounts, the coordinator, and the
+/// lead of the issue's activity.
+pub fn open_issue(
+    user: &AuthUser,
+    unit_id: &str,
+    activity: Option<Activity>,
+) -> Result<(), AppError> {
+    match user.role {
+        Role::Coordinator => Ok(()),
+        Role::Lead if activity.is_some() && user.lead_activity == activity => Ok(()),
+        _ => act_as_unit(user, unit_id),
+    }
+}
+
+/// Review an issue of `unit_id` in `activity` (reject, close, re-check): the coordinator, or
+/// the lead of the activity for another unit's issue; nobody reviews their own unit's.
+pub fn review_issue(
+    user: &AuthUser,
+    unit_id: &str,
+    activity: Option<Activity>,
+) -> Result<(), AppError> {
+    let lead = user.role == Role::Lead && activity.is_some() && user.lead_activity == activity;
+    match user.role {
+        Role::Coordinator => Ok(()),
+        _ if lead && user.unit_id.as_deref() == Some(unit_id) => {
+            Err(AppError::Forbidden { code: "own_record" })
+        }
+        _ if lead => Ok(()),
+        Role::Unit if user.unit_id.as_deref() == Some(unit_id) => {
+            Err(AppError::Forbidden { code: "own_record" })
+        }
+        _ => Err(AppError::Forbidden { code: "role" }),
+    }
+}
+
+/// Withdraw a mistaken issue: the coordinator.
+pub fn withdraw_issue(user: &AuthUser) -> Result<(), AppError> {
+    allow(user.role == Role::Coordinator)
 }
 
 /// Which participations a caller lists: `None` for all (coordinator, leader, admin); for a
@@ -353,14 +394,14 @@ mod tests {
     #[test]
     fn participations_are_kept_by_the_unit_and_reviewed_by_the_activitys_lead() {
         let unit = user(Role::Unit, Some("a"), None);
-        assert!(keep_participation(&unit, "a").is_ok());
+        assert!(act_as_unit(&unit, "a").is_ok());
         assert!(matches!(
-            keep_participation(&unit, "b"),
+            act_as_unit(&unit, "b"),
             Err(AppError::Forbidden { code: "unit" })
         ));
         let window = user(Role::Lead, Some("l"), Some(Activity::Window));
         assert!(
-            keep_participation(&window, "b").is_err(),
+            act_as_unit(&window, "b").is_err(),
             "a lead does not write others' records"
         );
         assert!(review_participation(&window, "b", Activity::Window, false).is_ok());
@@ -372,6 +413,23 @@ mod tests {
         ));
         let coordinator = user(Role::Coordinator, Some("c"), None);
         assert!(review_participation(&coordinator, "l", Activity::Window, true).is_ok());
+        assert!(review_issue(&coordinator, "a", None).is_ok());
+        assert!(review_issue(&window, "b", Some(Activity::Window)).is_ok());
+        assert!(
+            review_issue(&window, "b", None).is_err(),
+            "a manual issue without activity: the coordinator"
+        );
+        assert!(matches!(
+            review_issue(&window, "l", Some(Activity::Window)),
+            Err(AppError::Forbidden { code: "own_record" })
+        ));
+        assert!(matches!(
+            review_issue(&unit, "a", Some(Activity::Window)),
+            Err(AppError::Forbidden { code: "own_record" })
+        ));
+        assert!(open_issue(&window, "b", Some(Activity::Window)).is_ok());
+        assert!(open_issue(&window, "b", None).is_err());
+        assert!(withdraw_issue(&coordinator).is_ok() && withdraw_issue(&window).is_err());
         assert!(review_participation(&coordinator, "b", Activity::Window, false).is_err());
         assert!(annotate_participation(&window, "b", Activity::Window).is_ok());
         assert!(annotate_participation(&window, "b", Activity::Complaint).is_err());

@@ -52,11 +52,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     participation_notes,
     issues,
     issue_events,
+    issue_lists,
     idempotency_keys
 );
 diesel::joinable!(matters -> units (unit_id));
 diesel::joinable!(service_records -> units (unit_id));
 diesel::joinable!(participations -> units (unit_id));
+diesel::joinable!(issues -> units (unit_id));
 
 diesel::table! {
     /// Accounts.
@@ -313,9 +315,14 @@ diesel::table! {
     issues (id) {
         id -> Text,
         unit_id -> Text,
+        seq -> Integer,
+        source -> Text,
+        source_reason -> Nullable<Text>,
         participation_id -> Nullable<Text>,
         segment_type -> Nullable<Text>,
         finding_id -> Nullable<Text>,
+        activity -> Nullable<Text>,
+        found_on -> Date,
         kind -> Text,
         place -> Nullable<Text>,
         content -> Nullable<Text>,
@@ -326,7 +333,10 @@ diesel::table! {
         deadline -> Nullable<Date>,
         effect -> Nullable<Text>,
         remarks -> Nullable<Text>,
+        owner -> Nullable<Text>,
         status -> Text,
+        resolved_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
@@ -342,9 +352,23 @@ diesel::table! {
         action -> Text,
         from_status -> Nullable<Text>,
         to_status -> Text,
+        reason -> Nullable<Text>,
         changes -> Nullable<Text>,
         actor_id -> Nullable<Text>,
         at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The quarter's issue lists a unit sent (R9).
+    issue_lists (id) {
+        id -> Text,
+        unit_id -> Text,
+        quarter -> Text,
+        issue_count -> Integer,
+        snapshot -> Text,
+        submitted_by -> Nullable<Text>,
+        submitted_at -> Timestamp,
     }
 }
 

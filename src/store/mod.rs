@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod draws;
 pub mod health;
+pub mod issues;
 pub mod matters;
 pub mod participations;
 pub mod schedules;

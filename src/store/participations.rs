@@ -5,8 +5,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use crate::db::schema::{
-    idempotency_keys, issue_events, issues, participation_notes, participation_transitions,
-    participations, units,
+    idempotency_keys, participation_notes, participation_transitions, participations, units,
 };
 use crate::db::AnyConnection;
 use crate::error::AppError;
@@ -101,74 +100,6 @@ pub struct NoteRow {
     pub author_id: Option<String>,
     /// Author's username at the time.
     pub author_username: String,
-    /// When.
-    pub at: NaiveDateTime,
-}
-
-/// A stored ledger issue.
-#[derive(Queryable, Insertable, Clone, Debug, PartialEq, Eq)]
-#[diesel(table_name = issues)]
-pub struct IssueRow {
-    /// Id.
-    pub id: String,
-    /// Unit.
-    pub unit_id: String,
-    /// Source participation.
-    pub participation_id: Option<String>,
-    /// Source segment type.
-    pub segment_type: Option<String>,
-    /// Source finding.
-    pub finding_id: Option<String>,
-    /// `problem` or `demand`.
-    pub kind: String,
-    /// 参与活动地点.
-    pub place: Option<String>,
-    /// 体验内容.
-    pub content: Option<String>,
-    /// 体验方式.
-    pub method: Option<String>,
-    /// The problem or demand.
-    pub description: String,
-    /// 拟采取的解决措施.
-    pub measures: Option<String>,
-    /// 立行立改.
-    pub immediate: bool,
-    /// 完成时限.
-    pub deadline: Option<NaiveDate>,
-    /// 整改效果.
-    pub effect: Option<String>,
-    /// 备注.
-    pub remarks: Option<String>,
-    /// Status.
-    pub status: String,
-    /// Who opened it.
-    pub created_by: Option<String>,
-    /// Created.
-    pub created_at: NaiveDateTime,
-    /// Updated.
-    pub updated_at: NaiveDateTime,
-    /// Version.
-    pub version: i64,
-}
-
-/// A stored issue event.
-#[derive(Queryable, Insertable, Clone, Debug, PartialEq, Eq)]
-#[diesel(table_name = issue_events)]
-pub struct IssueEventRow {
-    /// Id.
-    pub id: String,
-    /// Issue.
-    pub issue_id: String,
-    /// Action.
-    pub action: String,
-    /// From.
-    pub from_status: Option<String>,
-    /// To.
-    pub to_status: String,
-    /// JSON changes.
-    pub changes: Option<String>,
-    /// Who.
-    pub actor_id: Option<String>,
     /// When.
     pub at: NaiveDateTime,
 }
@@ -356,36 +287,6 @@ pub fn notes(conn: &mut AnyConnection, id: &str) -> Result<Vec<NoteRow>, AppErro
         .select(participation_notes::all_columns)
         .order(participation_notes::id.asc())
         .load(conn)?)
-}
-
-/// Opens a ledger issue with its first history event.
-pub fn insert_issue(
-    conn: &mut AnyConnection,
-    row: &IssueRow,
-    event: &IssueEventRow,
-) -> Result<(), AppError> {
-    diesel::insert_into(issues::table)
-        .values(row)
-        .execute(conn)?;
-    diesel::insert_into(issue_events::table)
-        .values(event)
-        .execute(conn)?;
-    Ok(())
-}
-
-/// The (finding id, issue id) pairs of a participation's findings that are on the ledger.
-pub fn finding_issues(
-    conn: &mut AnyConnection,
-    participation_id: &str,
-) -> Result<Vec<(String, String)>, AppError> {
-    let rows: Vec<(Option<String>, String)> = issues::table
-        .filter(issues::participation_id.eq(participation_id))
-        .select((issues::finding_id, issues::id))
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(f, i)| f.map(|f| (f, i)))
-        .collect())
 }
 
 /// A deputy's participation counts only where the unit allows delegation (DOMAIN.md, R2, R8).

@@ -1,4 +1,5 @@
 DROP TABLE idempotency_keys;
+DROP TABLE issue_lists;
 DROP TABLE issue_events;
 DROP TABLE issues;
 DROP TABLE participation_notes;

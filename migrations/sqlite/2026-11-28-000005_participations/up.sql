@@ -58,14 +58,19 @@ CREATE TABLE participation_notes (
 );
 CREATE INDEX participation_notes_idx ON participation_notes (participation_id, id);
 
--- The ledger (Annex 2 columns). Issue 7 adds its own endpoints and workflow; filing creates
--- one row per finding, keyed by the finding's stable id.
+-- The ledger (问题台账, Annex 2 columns): each unit's issues, numbered per unit without gaps;
+-- nothing is deleted, every change is an event.
 CREATE TABLE issues (
     id               TEXT      NOT NULL PRIMARY KEY,
     unit_id          TEXT      NOT NULL REFERENCES units (id),
+    seq              INTEGER   NOT NULL,
+    source           TEXT      NOT NULL,
+    source_reason    TEXT,
     participation_id TEXT      REFERENCES participations (id),
     segment_type     TEXT,
     finding_id       TEXT,
+    activity         TEXT,
+    found_on         DATE      NOT NULL,
     kind             TEXT      NOT NULL,
     place            TEXT,
     content          TEXT,
@@ -76,17 +81,24 @@ CREATE TABLE issues (
     deadline         DATE,
     effect           TEXT,
     remarks          TEXT,
+    owner            TEXT,
     status           TEXT      NOT NULL,
+    resolved_at      TIMESTAMP,
+    closed_at        TIMESTAMP,
     created_by       TEXT      REFERENCES users (id),
     created_at       TIMESTAMP NOT NULL,
     updated_at       TIMESTAMP NOT NULL,
     version          BIGINT    NOT NULL DEFAULT 1,
     CONSTRAINT issues_finding_id_key UNIQUE (finding_id),
+    CONSTRAINT issues_unit_seq_key UNIQUE (unit_id, seq),
     CONSTRAINT issues_kind_check CHECK (kind IN ('problem', 'demand')),
-    CONSTRAINT issues_status_check CHECK (status IN ('open', 'rectifying', 'resolved', 'closed'))
+    CONSTRAINT issues_source_check CHECK (source IN ('participation', 'manual', 'compliance')),
+    CONSTRAINT issues_activity_check CHECK (activity IS NULL OR activity IN ('window', 'enforcement', 'complaint')),
+    CONSTRAINT issues_status_check CHECK (status IN ('open', 'rectifying', 'resolved', 'closed', 'passed', 'withdrawn'))
 );
 CREATE INDEX issues_unit_idx ON issues (unit_id, status);
 CREATE INDEX issues_participation_idx ON issues (participation_id);
+CREATE INDEX issues_found_idx ON issues (found_on);
 
 CREATE TABLE issue_events (
     id          TEXT      NOT NULL PRIMARY KEY,
@@ -94,11 +106,24 @@ CREATE TABLE issue_events (
     action      TEXT      NOT NULL,
     from_status TEXT,
     to_status   TEXT      NOT NULL,
+    reason      TEXT,
     changes     TEXT,
     actor_id    TEXT      REFERENCES users (id),
     at          TIMESTAMP NOT NULL
 );
 CREATE INDEX issue_events_issue_idx ON issue_events (issue_id, id);
+
+-- The quarter's lists a unit sent (R9): a frozen snapshot per submission, kept side by side.
+CREATE TABLE issue_lists (
+    id           TEXT      NOT NULL PRIMARY KEY,
+    unit_id      TEXT      NOT NULL REFERENCES units (id),
+    quarter      TEXT      NOT NULL,
+    issue_count  INTEGER   NOT NULL,
+    snapshot     TEXT      NOT NULL,
+    submitted_by TEXT      REFERENCES users (id),
+    submitted_at TIMESTAMP NOT NULL
+);
+CREATE INDEX issue_lists_unit_idx ON issue_lists (unit_id, quarter);
 
 -- One row per (account, Idempotency-Key): the hash of the first body and the first answer.
 CREATE TABLE idempotency_keys (
