@@ -124,8 +124,24 @@ both_backends! {
         assert_eq!(closed.recheck_due_on.unwrap().to_string(), day(90));
         let due: IssueList = app.call(Method::GET, "/api/v1/issues?recheck_due=true", &l.lead, None).await.json();
         assert_eq!(due.items.iter().map(|x| x.id.clone()).collect::<Vec<_>>(), vec![i.id.clone()]);
+        {
+            // Closed 91 days ago (Shanghai dates), the window of 90 days has passed.
+            use diesel::prelude::*;
+            use frontline::db::schema::issues;
+            let closed_at = closed.closed_at.unwrap().naive_utc();
+            let set = |at: chrono::NaiveDateTime| diesel::update(issues::table.find(&i.id)).set(issues::closed_at.eq(at)).execute(&mut app.db()).unwrap();
+            set(closed_at - Duration::days(91));
+            let due: IssueList = app.call(Method::GET, "/api/v1/issues?recheck_due=true", &l.lead, None).await.json();
+            assert!(due.items.is_empty());
+            set(closed_at);
+        }
+        assert_eq!(app.call(Method::GET, "/api/v1/issues?recheck_due=false", &l.lead, None).await.status, 400);
         // The re-check finds it came back: rectifying again, then resolved, closed, and passed.
-        assert_eq!(step(app, &l.lead, &i.id, json!({"action": "relapse", "reason": "回头看发现指南又被撤下"})).await.json::<Issue>().status.as_str(), "rectifying");
+        assert_eq!(step(app, &l.lead, &i.id, json!({"action": "relapse", "reason": "回头看发现指南又被撤下"})).await.status, 422, "a new deadline is set");
+        let res = step(app, &l.lead, &i.id, json!({"action": "relapse", "reason": "回头看发现指南又被撤下", "deadline": day(15)})).await;
+        let relapsed: Issue = res.json();
+        assert_eq!((relapsed.status.as_str(), relapsed.deadline.unwrap().to_string()), ("rectifying", day(15)));
+        assert!(!relapsed.overdue);
         assert_eq!(step(app, &l.clerk, &i.id, json!({"action": "resolve", "effect": "指南固定上墙"})).await.status, 200);
         assert_eq!(step(app, &l.coordinator, &i.id, json!({"action": "close"})).await.status, 200, "the coordinator may close too");
         let res = step(app, &l.lead, &i.id, json!({"action": "pass_recheck"})).await;
@@ -157,6 +173,19 @@ both_backends! {
         assert_eq!(res.status, 403, "a unit opens issues only for itself");
         let res = step(app, &l.clerk, &a.id, json!({"action": "resolve", "effect": "当场补充材料清单"})).await;
         assert_eq!(res.status, 200, "立行立改: straight to resolved");
+        // Rejected, it is rectified again by a deadline the reviewer sets (it never had one).
+        let res = step(app, &l.lead, &a.id, json!({"action": "reject", "reason": "材料清单未上墙", "deadline": day(7), "measures": "材料清单上墙公示"})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let rejected: Issue = res.json();
+        assert_eq!((rejected.status.as_str(), rejected.measures.as_deref()), ("rectifying", Some("材料清单上墙公示")));
+        assert_eq!(rejected.deadline.unwrap().to_string(), day(7));
+        let path = format!("/api/v1/issues/{}", a.id);
+        let res = app.call_with(Method::PATCH, &path, &l.clerk, &[("if-match", "*")], Some(json!({"measures": " "}))).await;
+        assert_eq!(res.problem().errors.unwrap()[0].code, "blank", "measures are not cleared while rectifying");
+        assert_eq!(step(app, &l.clerk, &a.id, json!({"action": "resolve", "effect": "已上墙"})).await.status, 200);
+        let res = app.call_with(Method::PATCH, &path, &l.clerk, &[("if-match", "*")], Some(json!({"place": "别处", "remarks": "已核实"}))).await;
+        assert_eq!(res.problem().errors.unwrap()[0].code, "locked", "a resolved issue keeps its ledger columns");
+        assert_eq!(app.call_with(Method::PATCH, &path, &l.clerk, &[("if-match", "*")], Some(json!({"remarks": "已核实"}))).await.status, 200);
         assert_eq!(step(app, &l.clerk, &b.id, json!({"action": "resolve", "effect": "x"})).await.status, 409);
         // A mistaken issue is withdrawn by the coordinator only, with a reason.
         assert_eq!(step(app, &l.clerk, &b.id, json!({"action": "withdraw", "reason": "重复录入"})).await.status, 403);
@@ -212,7 +241,7 @@ both_backends! {
 
     async fn the_annex2_lists_export_as_xlsx_and_csv(app: TestApp) {
         let l = ledger(app).await;
-        open_issue(app, &l, json!({"description": "=cmd|' /C calc'!A0", "remarks": "+1 来自意见簿"})).await;
+        open_issue(app, &l, json!({"description": "=cmd|' /C calc'!A0", "place": "+1 号窗口", "content": "@SUM(A1)", "method": "-2+3"})).await;
         let d = open_issue(app, &l, json!({"kind": "demand", "description": "希望增设午间延时服务，\"尽快\"，可以吗"})).await;
         assert_eq!(step(app, &l.clerk, &d.id, json!({"action": "plan", "measures": "试行午间延时", "deadline": day(30)})).await.status, 200);
         let quarter = frontline::domain::calendar::Quarter::of(frontline::domain::calendar::local_date(Utc::now())).to_string();
@@ -253,19 +282,26 @@ both_backends! {
         assert_eq!(headers, ANNEX2_COLUMNS.map(str::to_owned).to_vec());
         let rows: Vec<csv::StringRecord> = rdr.records().map(Result::unwrap).collect();
         assert_eq!(&rows[0][4], "'=cmd|' /C calc'!A0");
+        assert_eq!((&rows[0][1], &rows[0][2], &rows[0][3]), ("'+1 号窗口", "'@SUM(A1)", "'-2+3"));
         assert!(rows[0][9].starts_with("状态：挂账"), "{}", &rows[0][9]);
         assert_eq!(&rows[1][5], "希望增设午间延时服务，\"尽快\"，可以吗");
         assert_eq!(&rows[1][7], day(30));
         // And Python's csv module reads the same, when Python is there.
         let script = "import csv,io,sys\nr=list(csv.reader(io.StringIO(sys.stdin.buffer.read().decode('utf-8-sig'))))\nprint(r[0][0]+'|'+r[1][4]+'|'+str(len(r)))";
-        if let Ok(mut child) = std::process::Command::new("python3").arg("-c").arg(script)
+        let mut child = std::process::Command::new("python3").arg("-c").arg(script)
             .stdin(std::process::Stdio::piped()).stdout(std::process::Stdio::piped()).spawn()
+            .expect("python3 (the machine's CPython) reads the CSV");
         {
             use std::io::Write;
             child.stdin.take().unwrap().write_all(&res.body).unwrap();
-            let out = child.wait_with_output().unwrap();
-            assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "序号|'=cmd|' /C calc'!A0|3");
         }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8(out.stdout).unwrap().trim(), "序号|'=cmd|' /C calc'!A0|3");
+        // A unit account's export is its unit's, and its heading says so.
+        let res = app.call(Method::GET, "/api/v1/issues/export", &l.clerk, None).await;
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(res.body.clone())).unwrap();
+        let sheet = book.worksheet_range("问题清单").unwrap();
+        assert_eq!(sheet.get_value((1, 0)), Some(&Data::String("填报单位：区市场监管局".into())));
         // Another unit's lists are not exported to this unit; a bad format is 400.
         let other = app.unit_named("区档案馆").await.id.to_string();
         assert_eq!(app.call(Method::GET, &format!("/api/v1/issues/export?unit_id={other}"), &l.clerk, None).await.status, 403);
@@ -292,9 +328,61 @@ both_backends! {
         // An empty list is a submission too; another unit's is refused; a bad quarter is 422.
         let res = app.call(Method::POST, "/api/v1/issue-lists", &l.clerk, Some(json!({"unit_id": l.unit, "quarter": "2025-Q1"}))).await;
         assert_eq!(res.json::<Value>()["issue_count"], 0);
+        let next = frontline::domain::calendar::Quarter::of(frontline::domain::calendar::local_date(Utc::now())).next().to_string();
+        let res = app.call(Method::POST, "/api/v1/issue-lists", &l.clerk, Some(json!({"unit_id": l.unit, "quarter": next}))).await;
+        assert_eq!(res.problem().errors.unwrap()[0].code, "future_quarter", "no list is sent ahead of its quarter");
         let other = app.unit_named("区档案馆").await.id.to_string();
         assert_eq!(app.call(Method::POST, "/api/v1/issue-lists", &l.clerk, Some(json!({"unit_id": other, "quarter": quarter}))).await.status, 403);
         assert_eq!(app.call(Method::POST, "/api/v1/issue-lists", &l.clerk, Some(json!({"unit_id": l.unit, "quarter": "2026-Q5"}))).await.status, 422);
         assert_eq!(app.call(Method::POST, "/api/v1/issue-lists", &l.lead, Some(json!({"unit_id": l.unit, "quarter": quarter}))).await.status, 403);
+    }
+
+    async fn a_lead_sees_its_activitys_part_of_a_list_and_a_district_export_pages_across_units(app: TestApp) {
+        let l = ledger(app).await;
+        open_issue(app, &l, json!({})).await;
+        open_issue(app, &l, json!({"activity": "enforcement", "description": "执法记录仪未全程开启"})).await;
+        let quarter = frontline::domain::calendar::Quarter::of(frontline::domain::calendar::local_date(Utc::now())).to_string();
+        let res = app.call(Method::POST, "/api/v1/issue-lists", &l.clerk, Some(json!({"unit_id": l.unit, "quarter": quarter}))).await;
+        assert_eq!(res.status, 201);
+        let seen: IssueListSubmissions = app.call(Method::GET, "/api/v1/issue-lists", &l.lead, None).await.json();
+        assert_eq!(seen.items[0].issue_count, 2);
+        assert_eq!(seen.items[0].issues.len(), 1, "the WINDOW lead sees the WINDOW part");
+        let all: IssueListSubmissions = app.call(Method::GET, "/api/v1/issue-lists", &l.coordinator, None).await.json();
+        assert_eq!(all.items[0].issues.len(), 2);
+        // 1,200 more issues over two units, written directly, so that the export reads several
+        // pages across units (unit, then 序号).
+        use diesel::prelude::*;
+        use frontline::db::schema::issues;
+        let other = app.unit_named("区档案馆").await.id.to_string();
+        let now = frontline::store::now();
+        let today = frontline::domain::calendar::local_date(Utc::now());
+        let mut conn = app.db();
+        frontline::db::write_transaction(&mut conn, |conn| {
+            for (unit, from) in [(&l.unit, 3), (&other, 1)] {
+                for seq in from..from + 600 {
+                    diesel::insert_into(issues::table).values((
+                        issues::id.eq(uuid::Uuid::now_v7().to_string()), issues::unit_id.eq(unit), issues::seq.eq(seq),
+                        issues::source.eq("manual"), issues::found_on.eq(today), issues::kind.eq("problem"),
+                        issues::description.eq(format!("问题{seq}")), issues::immediate.eq(false), issues::status.eq("open"),
+                        issues::created_at.eq(now), issues::updated_at.eq(now), issues::version.eq(1i64),
+                    )).execute(conn)?;
+                }
+            }
+            Ok::<_, diesel::result::Error>(())
+        }).unwrap();
+        drop(conn);
+        let res = app.call(Method::GET, "/api/v1/issues/export?format=csv", &l.coordinator, None).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.header("x-issue-count").as_deref(), Some("1202"));
+        let mut rdr = csv::Reader::from_reader(&res.body[3..]);
+        let rows: Vec<(String, i32)> = rdr.records().map(|r| {
+            let r = r.unwrap();
+            let unit = r[9].split('】').next().unwrap().trim_start_matches('【').to_owned();
+            (unit, r[0].parse().unwrap())
+        }).collect();
+        assert_eq!(rows.len(), 1202);
+        let per_unit = |name: &str| rows.iter().filter(|r| r.0 == name).map(|r| r.1).collect::<Vec<_>>();
+        assert_eq!(per_unit("区市场监管局"), (1..=602).collect::<Vec<_>>(), "every issue once, in 序号 order");
+        assert_eq!(per_unit("区档案馆"), (1..=600).collect::<Vec<_>>());
     }
 }

@@ -408,6 +408,14 @@ pub fn filter_of(
     let unit_id = params.uuid("unit_id", p.unit_id.as_deref());
     let overdue = params.boolean("overdue", p.overdue.as_deref());
     let recheck = params.boolean("recheck_due", p.recheck_due.as_deref());
+    if recheck == Some(false) {
+        params.refuse(FieldIssue::new(
+            "recheck_due",
+            "invalid_value",
+            "只能为 true（列出回头看期内的已销号问题）",
+            "only true (closed issues whose re-check window is open)",
+        ));
+    }
     let due_before = p.due_before.as_deref().and_then(|raw| {
         let d = parse_date(raw);
         if d.is_none() {
@@ -430,11 +438,14 @@ pub fn filter_of(
         ));
     }
     let scope = policy::participation_scope(user);
-    if let (Some((None, own)), Some(asked)) = (&scope, &unit_id) {
-        if own.as_ref() != Some(asked) {
-            return Err(AppError::Forbidden { code: "unit" });
+    let unit_id = match (&scope, unit_id) {
+        (Some((None, own)), Some(asked)) if own.as_ref() != Some(&asked) => {
+            return Err(AppError::Forbidden { code: "unit" })
         }
-    }
+        // A unit account's lists are its unit's (and say so in the export's heading).
+        (Some((None, own)), None) => own.clone(),
+        (_, asked) => asked,
+    };
     let today = today();
     Ok(store::Filter {
         unit_id,
@@ -608,8 +619,15 @@ pub async fn update_issue(
                 if let Some(k) = b.kind {
                     row.kind = k.as_str().into();
                 }
-                if let Some(d) = text(b.description) {
-                    row.description = d;
+                match b.description.map(|d| d.trim().to_owned()) {
+                    Some(d) if d.is_empty() => issues.push(FieldIssue::new(
+                        "description",
+                        "blank",
+                        "不能为空",
+                        "must not be blank",
+                    )),
+                    Some(d) => row.description = d,
+                    None => {}
                 }
             }
             if b.measures.is_some() {
@@ -621,15 +639,32 @@ pub async fn update_issue(
                     ));
                 }
                 row.measures = text(b.measures);
+                if row.measures.is_none() && status == IssueStatus::Rectifying {
+                    issues.push(FieldIssue::new(
+                        "measures",
+                        "blank",
+                        "整改中的问题须有措施",
+                        "an issue being rectified keeps its measures",
+                    ));
+                }
             }
-            if let Some(v) = b.place {
-                row.place = text(Some(v));
-            }
-            if let Some(v) = b.content {
-                row.content = text(Some(v));
-            }
-            if let Some(v) = b.method {
-                row.method = text(Some(v));
+            // Once the unit reports the effect, what was found stays as it was verified.
+            let settled = matches!(status, IssueStatus::Resolved | IssueStatus::Closed);
+            for (field, v, slot) in [
+                ("place", b.place, &mut row.place),
+                ("content", b.content, &mut row.content),
+                ("method", b.method, &mut row.method),
+            ] {
+                if let Some(v) = v {
+                    if settled {
+                        issues.push(locked(
+                            field,
+                            "已整改或已销号的问题不再修改台账内容",
+                            "a resolved or closed issue's ledger columns no longer change",
+                        ));
+                    }
+                    *slot = text(Some(v));
+                }
             }
             if let Some(v) = b.owner {
                 row.owner = text(Some(v));
@@ -685,10 +720,11 @@ pub async fn update_issue(
 pub struct IssueTransition {
     /// The step.
     pub action: IssueAction,
-    /// `plan`: the measures (required unless already set).
+    /// `plan`: the measures (required unless already set); `reject`, `relapse`: revised measures.
     #[validate(length(max = 1000))]
     pub measures: Option<String>,
-    /// `plan`: the deadline (required); `extend`: the new, later deadline. Not before today.
+    /// `plan`: the deadline (required); `extend`: the new, later deadline; `reject`, `relapse`:
+    /// the new deadline to rectify by (required). Not before today.
     #[schema(value_type = Option<String>, format = Date)]
     pub deadline: Option<String>,
     /// `resolve`: the effect (整改效果, required).
@@ -807,6 +843,7 @@ pub async fn create_issue_transition(
                 }
                 IssueAction::Extend => match (deadline, row.deadline) {
                     (Some(new), Some(old)) if new > old => row.deadline = Some(new),
+                    (Some(new), None) => row.deadline = Some(new),
                     (Some(_), _) => issues.push(FieldIssue::new(
                         "deadline",
                         "not_later",
@@ -833,14 +870,44 @@ pub async fn create_issue_transition(
                     )),
                 },
                 IssueAction::Close => row.closed_at = Some(now),
-                _ => {}
+                // Back to rectifying: the reviewer sets the new deadline (the old one has
+                // usually passed, an immediate issue never had one) and may revise the measures.
+                IssueAction::Reject | IssueAction::Relapse => {
+                    if let Some(m) = text(b.measures) {
+                        row.measures = Some(m);
+                    }
+                    match deadline {
+                        Some(d) => row.deadline = Some(d),
+                        None if b.deadline.is_none() => issues.push(FieldIssue::new(
+                            "deadline",
+                            "required",
+                            "重新整改须写明新的完成时限",
+                            "rectifying again needs a new deadline",
+                        )),
+                        None => {}
+                    }
+                }
+                IssueAction::PassRecheck | IssueAction::Withdraw => {}
             }
             for (field, given, allowed) in [
-                ("measures", given_measures, b.action == IssueAction::Plan),
+                (
+                    "measures",
+                    given_measures,
+                    matches!(
+                        b.action,
+                        IssueAction::Plan | IssueAction::Reject | IssueAction::Relapse
+                    ),
+                ),
                 (
                     "deadline",
                     b.deadline.is_some(),
-                    matches!(b.action, IssueAction::Plan | IssueAction::Extend),
+                    matches!(
+                        b.action,
+                        IssueAction::Plan
+                            | IssueAction::Extend
+                            | IssueAction::Reject
+                            | IssueAction::Relapse
+                    ),
                 ),
                 ("effect", given_effect, b.action == IssueAction::Resolve),
             ] {
@@ -1055,6 +1122,14 @@ pub async fn create_issue_list(
     let (Ok(unit_id), Ok(quarter)) = (unit_id, quarter) else {
         return Err(AppError::Validation(issues));
     };
+    if quarter.first_day() > today() {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "quarter",
+            "future_quarter",
+            "该季度尚未开始",
+            "the quarter has not begun",
+        )]));
+    }
     policy::act_as_unit(&user, &unit_id)?;
     let recheck_days = config.recheck_days;
     let actx = ctx.audit(Some(&user));
@@ -1124,8 +1199,9 @@ pub struct IssueListSubmissions {
     pub next_cursor: Option<String>,
 }
 
-/// Lists the sent lists: a unit account its own; the leads, the coordinator, leaders and
-/// admins all (the leads collect them).
+/// Lists the sent lists: a unit account its own; the coordinator, leaders and admins all; a lead
+/// every unit's, showing of another unit's list the issues of its own activity (the leads
+/// collect them). `issue_count` counts the whole list as sent.
 #[utoipa::path(
     tag = "issues",
     operation_id = "list_issue_lists",
@@ -1164,9 +1240,18 @@ pub async fn list_issue_lists(
     })
     .await?;
     let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
-    let items = rows
+    let mut items = rows
         .into_iter()
         .map(submission_of)
         .collect::<Result<Vec<_>, _>>()?;
+    // A lead collects the lists of its activity: of another unit's list it sees that part.
+    if let (crate::domain::account::Role::Lead, Some(activity)) = (user.role, user.lead_activity) {
+        for s in items
+            .iter_mut()
+            .filter(|s| user.unit_id.as_deref() != Some(s.unit_id.as_str()))
+        {
+            s.issues.retain(|i| i.activity == Some(activity));
+        }
+    }
     Ok(HttpResponse::Ok().json(IssueListSubmissions { items, next_cursor }))
 }

@@ -26,6 +26,8 @@ use crate::store::issues::{self as store, IssueRow};
 
 /// Rows read from the database at a time.
 const PAGE: i64 = 1000;
+/// The most issues an XLSX export holds (an Excel sheet has 1,048,576 rows).
+pub const MAX_XLSX_ROWS: i64 = 1_000_000;
 
 crate::text_enum! {
     /// The export's file format.
@@ -329,6 +331,14 @@ pub fn write_export(
     quarter: Option<&str>,
 ) -> Result<(std::fs::File, usize), AppError> {
     let io = |e: std::io::Error| AppError::internal(format!("export file: {e}"));
+    if format == ExportFormat::Xlsx && store::count(conn, f)? > MAX_XLSX_ROWS {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "format",
+            "too_many_rows",
+            format!("超过 {MAX_XLSX_ROWS} 条，Excel 工作表容纳不下：请缩小范围或导出 csv"),
+            format!("more than {MAX_XLSX_ROWS} issues do not fit an Excel sheet: narrow the filters or export csv"),
+        )]));
+    }
     let h = heading(conn, f, quarter)?;
     let names: Option<HashMap<String, String>> = if f.unit_id.is_some() {
         None

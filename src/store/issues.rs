@@ -337,6 +337,11 @@ pub fn list(
     Ok((rows, more))
 }
 
+/// How many issues match `f`.
+pub fn count(conn: &mut AnyConnection, f: &Filter) -> Result<i64, AppError> {
+    Ok(filtered(f).count().get_result(conn)?)
+}
+
 /// Issues matching `f` in the lists' order (unit, then 序号), `limit` after the (unit, seq)
 /// `after`: the export reads the ledger page by page.
 pub fn export_page(
@@ -349,11 +354,14 @@ pub fn export_page(
     match (after, &f.unit_id) {
         // One unit's ledger: the (unit, seq) index serves `seq > n` directly.
         (Some((_, seq)), Some(_)) => q = q.filter(issues::seq.gt(*seq)),
+        // Several units: a row-value comparison, which both engines answer from the index.
         (Some((unit, seq)), None) => {
             q = q.filter(
-                issues::unit_id
-                    .gt(unit.clone())
-                    .or(issues::unit_id.eq(unit.clone()).and(issues::seq.gt(*seq))),
+                diesel::dsl::sql::<diesel::sql_types::Bool>("(issues.unit_id, issues.seq) > (")
+                    .bind::<diesel::sql_types::Text, _>(unit.clone())
+                    .sql(", ")
+                    .bind::<diesel::sql_types::Integer, _>(*seq)
+                    .sql(")"),
             )
         }
         (None, _) => {}
