@@ -102,6 +102,8 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
             ok(unit_account && own, 200)
         }
         "POST /api/v1/issue-lists" => ok(unit_account && own, 201),
+        // Statistics: everyone, each within what it may read.
+        "GET /api/v1/stats" => 200,
         _ => return None,
     })
 }
@@ -332,6 +334,7 @@ both_backends! {
                         }
                         "POST /api/v1/issues/{id}/transitions" => (path.replace("{id}", &ledger[&target_unit]), Some(serde_json::json!({"action": "plan", "measures": "制定整改方案", "deadline": "2099-12-31"}))),
                         "POST /api/v1/issue-lists" => (path.to_owned(), Some(serde_json::json!({"unit_id": target_unit, "quarter": "2026-Q4"}))),
+                        "GET /api/v1/stats" => (format!("{path}?period=2026-Q4&group_by=lead"), None),
                         _ => (path.to_owned(), None),
                     };
                     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

@@ -20,6 +20,7 @@ pub mod public;
 pub mod query;
 pub mod schedules;
 pub mod service_records;
+pub mod stats;
 pub mod triggers;
 pub mod units;
 pub mod users;
@@ -94,6 +95,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(issues::get_issue_history)
                 .service(issues::create_issue_list)
                 .service(issues::list_issue_lists)
+                .service(stats::get_stats)
                 .service(audit::list_audit),
         );
 }

@@ -129,6 +129,78 @@ impl FromStr for Quarter {
     }
 }
 
+/// A period of local dates, both ends included: a month `2026-07`, a quarter `2026-Q3`, a year
+/// `2026`, or `2026-07-01..2026-09-30` (at most 366 days).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Period {
+    /// First day.
+    pub from: NaiveDate,
+    /// Last day.
+    pub to: NaiveDate,
+}
+
+/// Why a period was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("expected a month 2026-07, a quarter 2026-Q3, a year 2026 or 2026-07-01..2026-09-30 (years 2000–2099, at most 366 days)")]
+pub struct BadPeriod;
+
+impl Period {
+    /// Whether `date` falls in the period.
+    pub fn contains(self, date: NaiveDate) -> bool {
+        self.from <= date && date <= self.to
+    }
+}
+
+impl FromStr for Period {
+    type Err = BadPeriod;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let date = |t: &str| {
+            NaiveDate::parse_from_str(t, "%Y-%m-%d")
+                .ok()
+                .filter(|d| t.len() == 10 && (2000..=2099).contains(&d.year()))
+        };
+        let year = |t: &str| {
+            (t.len() == 4 && t.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| t.parse::<i32>().ok())
+                .flatten()
+                .filter(|y| (2000..=2099).contains(y))
+        };
+        let period = if let Some((a, b)) = s.split_once("..") {
+            let (from, to) = (date(a).ok_or(BadPeriod)?, date(b).ok_or(BadPeriod)?);
+            if to < from || (to - from).num_days() > 365 {
+                return Err(BadPeriod);
+            }
+            Period { from, to }
+        } else if let Ok(q) = s.parse::<Quarter>() {
+            Period {
+                from: q.first_day(),
+                to: q.last_day(),
+            }
+        } else if let Some(y) = year(s) {
+            Period {
+                from: NaiveDate::from_ymd_opt(y, 1, 1).ok_or(BadPeriod)?,
+                to: NaiveDate::from_ymd_opt(y, 12, 31).ok_or(BadPeriod)?,
+            }
+        } else {
+            let (y, m) = s.split_once('-').ok_or(BadPeriod)?;
+            let y = year(y).ok_or(BadPeriod)?;
+            if m.len() != 2 || !m.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(BadPeriod);
+            }
+            let m: u32 = m.parse().map_err(|_| BadPeriod)?;
+            let from = NaiveDate::from_ymd_opt(y, m, 1).ok_or(BadPeriod)?;
+            let next = from
+                .checked_add_months(chrono::Months::new(1))
+                .ok_or(BadPeriod)?;
+            Period {
+                from,
+                to: next.pred_opt().ok_or(BadPeriod)?,
+            }
+        };
+        Ok(period)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,6 +249,43 @@ mod tests {
             .parse::<Quarter>()
             .unwrap()
             .contains(d(2026, 7, 1)));
+    }
+
+    #[test]
+    fn periods_are_months_quarters_years_or_ranges() {
+        let p = |s: &str| s.parse::<Period>().map(|p| (p.from, p.to));
+        assert_eq!(p("2026-02"), Ok((d(2026, 2, 1), d(2026, 2, 28))));
+        assert_eq!(
+            p("2028-02"),
+            Ok((d(2028, 2, 1), d(2028, 2, 29))),
+            "a leap February"
+        );
+        assert_eq!(p("2026-12"), Ok((d(2026, 12, 1), d(2026, 12, 31))));
+        assert_eq!(p("2026-Q3"), Ok((d(2026, 7, 1), d(2026, 9, 30))));
+        assert_eq!(p("2026"), Ok((d(2026, 1, 1), d(2026, 12, 31))));
+        assert_eq!(
+            p("2026-07-15..2026-08-14"),
+            Ok((d(2026, 7, 15), d(2026, 8, 14)))
+        );
+        assert_eq!(
+            p("2028-01-01..2028-12-31"),
+            Ok((d(2028, 1, 1), d(2028, 12, 31))),
+            "366 days"
+        );
+        for bad in [
+            "2026-13",
+            "2026-7",
+            "26-07",
+            "1999",
+            "2026-Q5",
+            "2026-08-01..2026-07-01",
+            "2026-01-01..2027-01-02",
+            "2026-07-01..",
+            "",
+            "2026-07-1..2026-08-01",
+        ] {
+            assert_eq!(bad.parse::<Period>(), Err(BadPeriod), "{bad}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub mod matter;
 pub mod participation;
 pub mod schedule;
 pub mod service_record;
+pub mod stats;
 pub mod trigger;
 pub mod unit;
 

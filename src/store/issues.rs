@@ -403,3 +403,23 @@ pub fn lists(
     rows.truncate(limit as usize);
     Ok((rows, more))
 }
+
+/// Issues found on or before `to`, and their events before `until` (UTC), oldest first: what
+/// the statistics of a period ending on `to` need.
+pub fn with_events_until(
+    conn: &mut AnyConnection,
+    to: NaiveDate,
+    until: NaiveDateTime,
+) -> Result<(Vec<IssueRow>, Vec<IssueEventRow>), AppError> {
+    let rows: Vec<IssueRow> = issues::table
+        .filter(issues::found_on.le(to))
+        .select(issues::all_columns)
+        .order(issues::id.asc())
+        .load(conn)?;
+    let events: Vec<IssueEventRow> = issue_events::table
+        .filter(issue_events::at.lt(until))
+        .select(issue_events::all_columns)
+        .order(issue_events::id.asc())
+        .load(conn)?;
+    Ok((rows, events))
+}

@@ -390,3 +390,17 @@ pub fn purge_idempotency(
             .execute(conn)?,
     )
 }
+
+/// Accepted participations dated from `from` to `to` (the statistics).
+pub fn accepted_between(
+    conn: &mut AnyConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ParticipationRow>, AppError> {
+    Ok(participations::table
+        .filter(participations::status.eq("accepted"))
+        .filter(participations::activity_on.between(from, to))
+        .select(participations::all_columns)
+        .order(participations::id.asc())
+        .load(conn)?)
+}

@@ -527,3 +527,40 @@ macro_rules! both_backends {
         )*
     };
 }
+
+/// The three ENFORCEMENT segments (二(二)).
+pub fn enforcement_segments() -> Vec<serde_json::Value> {
+    let stages: Vec<serde_json::Value> = [
+        "case_filing",
+        "investigation",
+        "rectification_order",
+        "notice_hearing",
+        "review_decision",
+        "service_execution",
+        "archiving",
+    ]
+    .iter()
+    .map(|s| serde_json::json!({"stage": s, "compliant": true, "basis": "符合西安市行政处罚案卷评查标准"}))
+    .collect();
+    vec![
+        serde_json::json!({"type": "inspection", "target": "某餐饮企业食品安全检查",
+            "checks": [{"aspect": "publicity", "rating": "ok"}, {"aspect": "full_recording", "rating": "ok"}, {"aspect": "legal_review", "rating": "ok"},
+                       {"aspect": "random_targets", "rating": "ok"}, {"aspect": "random_inspectors", "rating": "ok"}, {"aspect": "results_public", "rating": "ok"},
+                       {"aspect": "manner", "rating": "ok"}, {"aspect": "attitude", "rating": "ok"}, {"aspect": "fairness", "rating": "ok"}, {"aspect": "discretion", "rating": "ok"}]}),
+        serde_json::json!({"type": "case_handling", "case_reference": "碑市监罚〔2026〕12号", "steps": ["intake", "investigation", "record", "notice", "decision"], "penalty_decided": true, "outcome": "罚款并责令改正"}),
+        serde_json::json!({"type": "case_file_review", "files": [{"reference": "碑市监罚〔2026〕3号", "stages": stages, "score": 92}]}),
+    ]
+}
+
+/// The three COMPLAINT segments (二(三)).
+pub fn complaint_segments() -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({"type": "dispatch_experience", "work_order": "12345-20261120-0012",
+            "steps": [{"step": "dispatch", "rating": "ok"}, {"step": "feedback", "rating": "ok"}, {"step": "callback", "rating": "ok"}]}),
+        serde_json::json!({"type": "complaint_analysis", "period": "2026-Q3", "counts": [{"category": "食品安全", "count": 42}, {"category": "价格", "count": 17}],
+            "typical_cases": ["某小区周边餐馆油烟扰民"], "causes": ["夜间巡查力量不足"], "measures": ["增设夜间巡查班次"], "mechanism": "每月投诉分析例会"}),
+        serde_json::json!({"type": "complaint_handling", "work_order": "12345-20261118-0231", "approaches": ["direct_coordination", "direct_feedback", "direct_hearing"],
+            "outcome": "协调商户加装油烟净化设备", "satisfaction": "satisfied", "follow_up_needed": true,
+            "findings": [{"kind": "problem", "description": "油烟净化设备尚未验收", "measure": "一个月内复查"}]}),
+    ]
+}
