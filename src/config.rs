@@ -61,12 +61,36 @@ pub struct Config {
     /// `FRONTLINE_FILING_DAYS`: a participation is filed on time until the end of this many
     /// days after its activity date (R3; default 3).
     pub filing_days: u32,
+    /// `FRONTLINE_MONTHLY_REPORT_DAY`: a month's statistics are due by this day of the next
+    /// month (四(二), R12; default 20).
+    pub monthly_report_day: u32,
+    /// `FRONTLINE_QUARTERLY_SUMMARY_DAY`: a quarter's summary is due by this day of its last
+    /// month (四(三), R12; default 22).
+    pub quarterly_summary_day: u32,
+    /// `FRONTLINE_WORKING_DAY_DEADLINES`: the deadlines counted in working days (comma-separated
+    /// among `monthly_report`, `quarterly_summary`); the others count calendar days (default:
+    /// none).
+    pub working_day_deadlines: Vec<String>,
     /// `FRONTLINE_RECHECK_DAYS`: a closed issue is re-checked (回头看) within this many days
     /// (R11; default 90).
     pub recheck_days: u32,
     /// `FRONTLINE_IDEMPOTENCY_HOURS`: how long the first answer to an `Idempotency-Key` is
     /// kept (default 24).
     pub idempotency_hours: u32,
+}
+
+/// The deadlines `FRONTLINE_WORKING_DAY_DEADLINES` may switch to working days.
+pub const WORKING_DAY_DEADLINES: [&str; 2] = ["monthly_report", "quarterly_summary"];
+
+impl Config {
+    /// How the deadline `name` counts its days.
+    pub fn day_count(&self, name: &str) -> crate::domain::calendar::DayCount {
+        if self.working_day_deadlines.iter().any(|n| n == name) {
+            crate::domain::calendar::DayCount::Working
+        } else {
+            crate::domain::calendar::DayCount::Calendar
+        }
+    }
 }
 
 /// A secret that never shows in `Debug` output or logs.
@@ -255,6 +279,27 @@ impl Config {
             parse_num(&get, "FRONTLINE_TRACKING_INTERVAL_DAYS", 30, 1, 366)?;
         let filing_days = parse_num(&get, "FRONTLINE_FILING_DAYS", 3, 0, 365)?;
         let recheck_days = parse_num(&get, "FRONTLINE_RECHECK_DAYS", 90, 1, 3_650)?;
+        let monthly_report_day = parse_num(&get, "FRONTLINE_MONTHLY_REPORT_DAY", 20, 1, 31)?;
+        let quarterly_summary_day = parse_num(&get, "FRONTLINE_QUARTERLY_SUMMARY_DAY", 22, 1, 31)?;
+        let working_day_deadlines: Vec<String> = get("FRONTLINE_WORKING_DAY_DEADLINES")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned)
+            .collect();
+        if let Some(bad) = working_day_deadlines
+            .iter()
+            .find(|n| !WORKING_DAY_DEADLINES.contains(&n.as_str()))
+        {
+            return Err(ConfigError {
+                var: "FRONTLINE_WORKING_DAY_DEADLINES",
+                reason: format!(
+                    "unknown deadline {bad:?}; expected some of {}",
+                    WORKING_DAY_DEADLINES.join(", ")
+                ),
+            });
+        }
         let idempotency_hours = parse_num(&get, "FRONTLINE_IDEMPOTENCY_HOURS", 24, 1, 24 * 30)?;
         let follow_up_draw_max = parse_num(&get, "FRONTLINE_FOLLOW_UP_DRAW_MAX", 30, 3, 1_000)?;
         let follow_up_draw_default = parse_num(
@@ -282,6 +327,9 @@ impl Config {
             tracking_interval_days,
             filing_days,
             recheck_days,
+            monthly_report_day,
+            quarterly_summary_day,
+            working_day_deadlines,
             idempotency_hours,
         })
     }

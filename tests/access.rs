@@ -104,6 +104,14 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         "POST /api/v1/issue-lists" => ok(unit_account && own, 201),
         // Statistics: everyone, each within what it may read.
         "GET /api/v1/stats" => 200,
+        // Reports: the leads submit monthly figures (a coordinator's is the district report);
+        // unit accounts read none. The calendar: everyone reads, admin and coordinator write.
+        "POST /api/v1/reports" => ok(role == "lead", 201),
+        "GET /api/v1/reports" | "GET /api/v1/reports/{id}" | "GET /api/v1/reports/{id}/export" => {
+            ok(role != "unit", 200)
+        }
+        "GET /api/v1/calendar/{year}" => 200,
+        "PUT /api/v1/calendar/{year}" => ok(reader, 200),
         _ => return None,
     })
 }
@@ -227,6 +235,16 @@ both_backends! {
             ledger.insert(unit.clone(), res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned());
         }
 
+        // A WINDOW monthly report of last month, by the lead.
+        let last_month = {
+            let today = frontline::domain::calendar::local_date(chrono::Utc::now());
+            let first = chrono::NaiveDate::from_ymd_opt(chrono::Datelike::year(&today), chrono::Datelike::month(&today), 1).unwrap();
+            (first - chrono::Duration::days(1)).format("%Y-%m").to_string()
+        };
+        let res = app.call(Method::POST, "/api/v1/reports", &lead_token, Some(serde_json::json!({"kind": "monthly", "period": last_month}))).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let report = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+
         let mut n = 0;
         let mut checked = 0;
         for route in protected_routes() {
@@ -335,6 +353,10 @@ both_backends! {
                         "POST /api/v1/issues/{id}/transitions" => (path.replace("{id}", &ledger[&target_unit]), Some(serde_json::json!({"action": "plan", "measures": "制定整改方案", "deadline": "2099-12-31"}))),
                         "POST /api/v1/issue-lists" => (path.to_owned(), Some(serde_json::json!({"unit_id": target_unit, "quarter": "2026-Q4"}))),
                         "GET /api/v1/stats" => (format!("{path}?period=2026-Q4&group_by=lead"), None),
+                        "POST /api/v1/reports" => (path.to_owned(), Some(serde_json::json!({"kind": "monthly", "period": last_month}))),
+                        "GET /api/v1/reports/{id}" | "GET /api/v1/reports/{id}/export" => (path.replace("{id}", &report), None),
+                        "GET /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), None),
+                        "PUT /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), Some(serde_json::json!({"holidays": [{"date": "2026-10-01", "name": "国庆节"}], "workdays": []}))),
                         _ => (path.to_owned(), None),
                     };
                     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();

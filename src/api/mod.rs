@@ -18,6 +18,7 @@ pub mod participations;
 pub mod problems;
 pub mod public;
 pub mod query;
+pub mod reports;
 pub mod schedules;
 pub mod service_records;
 pub mod stats;
@@ -96,6 +97,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(issues::create_issue_list)
                 .service(issues::list_issue_lists)
                 .service(stats::get_stats)
+                .service(reports::create_report)
+                .service(reports::list_reports)
+                .service(reports::get_report)
+                .service(reports::get_report_export)
+                .service(reports::get_calendar_year)
+                .service(reports::update_calendar_year)
                 .service(audit::list_audit),
         );
 }

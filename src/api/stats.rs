@@ -124,120 +124,139 @@ pub async fn get_stats(
     let today = local_date(Utc::now());
     let as_of = period.to.min(today);
     let stats = crate::db::run(&pool, move |conn| {
-        let units = crate::store::units::list(conn, &Default::default(), None, 10_000)?.items;
-        let lead_of: BTreeMap<Activity, String> = units
-            .iter()
-            .filter_map(|u| u.lead_activity.map(|a| (a, u.id.to_string())))
-            .collect();
-        let names: HashMap<String, String> = units
-            .iter()
-            .map(|u| (u.id.to_string(), u.name.clone()))
-            .collect();
-        let visible = |unit: &str, activity: Option<Activity>| {
-            only_unit.as_deref().is_none_or(|u| u == unit)
-                && only_activity.is_none_or(|a| activity == Some(a))
-        };
-        let mut parts = Vec::new();
-        for r in crate::store::participations::accepted_between(conn, period.from, period.to)? {
-            let activity: Activity = r.activity.parse().map_err(|_| bad("activity"))?;
-            if !visible(&r.unit_id, Some(activity)) {
-                continue;
-            }
-            let segments: Vec<Segment> =
-                serde_json::from_str(&r.segments).map_err(|_| bad("segments"))?;
-            let ratings = segments
-                .iter()
-                .flat_map(|s| match s {
-                    Segment::FollowUpCalls(w3) => w3.calls.clone(),
-                    _ => Vec::new(),
-                })
-                .filter(|c| c.reached && c.answered)
-                .filter_map(|c| c.ratings.map(|r| [r.staff, r.process, r.overall]))
-                .collect();
-            parts.push(ParticipationFacts {
-                participant: r.participant_kind.parse().map_err(|_| bad("participant"))?,
-                matter_ids: serde_json::from_str(&r.matter_ids).map_err(|_| bad("matters"))?,
-                id: r.id,
-                unit_id: r.unit_id,
-                activity,
-                activity_on: r.activity_on,
-                people_received: u32::try_from(r.people_received).unwrap_or(0),
-                summary: r.summary,
-                ratings,
-            });
-        }
-        // The ledger as it stood at the end of the judged day, and the steps of the period.
-        let until = (as_of + chrono::Duration::days(1))
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            - chrono::Duration::hours(8);
-        let (rows, events) = crate::store::issues::with_events_until(conn, as_of, until)?;
-        let mut by_issue: HashMap<String, Vec<crate::store::issues::IssueEventRow>> =
-            HashMap::new();
-        for e in events {
-            by_issue.entry(e.issue_id.clone()).or_default().push(e);
-        }
-        let mut issues = Vec::new();
-        for r in rows {
-            let activity: Option<Activity> = r
-                .activity
-                .as_deref()
-                .map(str::parse)
-                .transpose()
-                .map_err(|_| bad("activity"))?;
-            if !visible(&r.unit_id, activity) {
-                continue;
-            }
-            let history = by_issue.remove(&r.id).unwrap_or_default();
-            let status = history
-                .last()
-                .map(|e| e.to_status.clone())
-                .unwrap_or(r.status);
-            issues.push(IssueFacts {
-                kind: r.kind.parse().map_err(|_| bad("issue kind"))?,
-                status_at_end: status.parse().map_err(|_| bad("issue status"))?,
-                steps_in_period: history
-                    .iter()
-                    .filter(|e| period.contains(local_date(crate::store::utc(e.at))))
-                    .map(|e| e.action.clone())
-                    .collect(),
-                unit_id: r.unit_id,
-                activity,
-                found_on: r.found_on,
-                deadline: r.deadline,
-            });
-        }
-        let (groups, total) = rules::compute(period, as_of, group_by, &lead_of, &parts, &issues);
-        let matter_names: BTreeMap<String, String> =
-            crate::store::matters::by_ids(conn, &total.matter_ids)?
-                .into_iter()
-                .map(|(id, (_, name))| (id, name))
-                .collect();
-        let groups = groups
-            .into_iter()
-            .map(|(key, figures)| StatsGroup {
-                name: match group_by {
-                    GroupBy::Activity => key
-                        .parse::<Activity>()
-                        .map(activity_zh)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    _ => names.get(&key).cloned().unwrap_or_default(),
-                },
-                key,
-                figures,
-            })
-            .collect();
-        Ok(Stats {
-            from: period.from,
-            to: period.to,
+        compute_stats(
+            conn,
+            period,
             as_of,
             group_by,
-            groups,
-            total,
-            matter_names,
-        })
+            only_activity,
+            only_unit.as_deref(),
+        )
     })
     .await?;
     Ok(HttpResponse::Ok().json(stats))
+}
+
+/// The statistics of `period` judged at `as_of`, grouped by `group_by`, within what a caller
+/// limited to `only_activity` or `only_unit` may see: the computation both `GET /stats` and a
+/// report's snapshot use.
+pub fn compute_stats(
+    conn: &mut crate::db::AnyConnection,
+    period: Period,
+    as_of: NaiveDate,
+    group_by: GroupBy,
+    only_activity: Option<Activity>,
+    only_unit: Option<&str>,
+) -> Result<Stats, AppError> {
+    let units = crate::store::units::list(conn, &Default::default(), None, 10_000)?.items;
+    let lead_of: BTreeMap<Activity, String> = units
+        .iter()
+        .filter_map(|u| u.lead_activity.map(|a| (a, u.id.to_string())))
+        .collect();
+    let names: HashMap<String, String> = units
+        .iter()
+        .map(|u| (u.id.to_string(), u.name.clone()))
+        .collect();
+    let visible = |unit: &str, activity: Option<Activity>| {
+        only_unit.is_none_or(|u| u == unit) && only_activity.is_none_or(|a| activity == Some(a))
+    };
+    let mut parts = Vec::new();
+    for r in crate::store::participations::accepted_between(conn, period.from, period.to)? {
+        let activity: Activity = r.activity.parse().map_err(|_| bad("activity"))?;
+        if !visible(&r.unit_id, Some(activity)) {
+            continue;
+        }
+        let segments: Vec<Segment> =
+            serde_json::from_str(&r.segments).map_err(|_| bad("segments"))?;
+        let ratings = segments
+            .iter()
+            .flat_map(|s| match s {
+                Segment::FollowUpCalls(w3) => w3.calls.clone(),
+                _ => Vec::new(),
+            })
+            .filter(|c| c.reached && c.answered)
+            .filter_map(|c| c.ratings.map(|r| [r.staff, r.process, r.overall]))
+            .collect();
+        parts.push(ParticipationFacts {
+            participant: r.participant_kind.parse().map_err(|_| bad("participant"))?,
+            matter_ids: serde_json::from_str(&r.matter_ids).map_err(|_| bad("matters"))?,
+            id: r.id,
+            unit_id: r.unit_id,
+            activity,
+            activity_on: r.activity_on,
+            people_received: u32::try_from(r.people_received).unwrap_or(0),
+            summary: r.summary,
+            ratings,
+        });
+    }
+    // The ledger as it stood at the end of the judged day, and the steps of the period.
+    let until = (as_of + chrono::Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        - chrono::Duration::hours(8);
+    let (rows, events) = crate::store::issues::with_events_until(conn, as_of, until)?;
+    let mut by_issue: HashMap<String, Vec<crate::store::issues::IssueEventRow>> = HashMap::new();
+    for e in events {
+        by_issue.entry(e.issue_id.clone()).or_default().push(e);
+    }
+    let mut issues = Vec::new();
+    for r in rows {
+        let activity: Option<Activity> = r
+            .activity
+            .as_deref()
+            .map(str::parse)
+            .transpose()
+            .map_err(|_| bad("activity"))?;
+        if !visible(&r.unit_id, activity) {
+            continue;
+        }
+        let history = by_issue.remove(&r.id).unwrap_or_default();
+        let status = history
+            .last()
+            .map(|e| e.to_status.clone())
+            .unwrap_or(r.status);
+        issues.push(IssueFacts {
+            kind: r.kind.parse().map_err(|_| bad("issue kind"))?,
+            status_at_end: status.parse().map_err(|_| bad("issue status"))?,
+            steps_in_period: history
+                .iter()
+                .filter(|e| period.contains(local_date(crate::store::utc(e.at))))
+                .map(|e| e.action.clone())
+                .collect(),
+            unit_id: r.unit_id,
+            activity,
+            found_on: r.found_on,
+            deadline: r.deadline,
+        });
+    }
+    let (groups, total) = rules::compute(period, as_of, group_by, &lead_of, &parts, &issues);
+    let matter_names: BTreeMap<String, String> =
+        crate::store::matters::by_ids(conn, &total.matter_ids)?
+            .into_iter()
+            .map(|(id, (_, name))| (id, name))
+            .collect();
+    let groups = groups
+        .into_iter()
+        .map(|(key, figures)| StatsGroup {
+            name: match group_by {
+                GroupBy::Activity => key
+                    .parse::<Activity>()
+                    .map(activity_zh)
+                    .unwrap_or_default()
+                    .to_owned(),
+                _ => names.get(&key).cloned().unwrap_or_default(),
+            },
+            key,
+            figures,
+        })
+        .collect();
+    Ok(Stats {
+        from: period.from,
+        to: period.to,
+        as_of,
+        group_by,
+        groups,
+        total,
+        matter_names,
+    })
 }

@@ -53,7 +53,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     issues,
     issue_events,
     issue_lists,
-    idempotency_keys
+    idempotency_keys,
+    reports,
+    calendar_days
 );
 diesel::joinable!(matters -> units (unit_id));
 diesel::joinable!(service_records -> units (unit_id));
@@ -380,5 +382,32 @@ diesel::table! {
         status -> Integer,
         response -> Text,
         created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// Reports: frozen statistics with their submission.
+    reports (id) {
+        id -> Text,
+        kind -> Text,
+        period -> Text,
+        activity -> Nullable<Text>,
+        narrative -> Nullable<Text>,
+        statistics -> Text,
+        merged -> Nullable<Text>,
+        due_on -> Nullable<Date>,
+        late_days -> Nullable<Integer>,
+        submitted_by -> Nullable<Text>,
+        submitted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    /// The working calendar's exceptions: public holidays and make-up working days (调休).
+    calendar_days (day) {
+        day -> Date,
+        year -> Integer,
+        kind -> Text,
+        name -> Nullable<Text>,
     }
 }

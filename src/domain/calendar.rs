@@ -201,6 +201,109 @@ impl FromStr for Period {
     }
 }
 
+crate::text_enum! {
+    /// How a deadline counts its days.
+    pub enum DayCount {
+        /// Calendar days (the default).
+        Calendar => "calendar",
+        /// Working days: weekends and public holidays skipped, make-up working days (调休)
+        /// counted.
+        Working => "working",
+    }
+}
+
+/// The working calendar: weekends are days off unless listed as make-up working days; listed
+/// public holidays are days off. Maintained per year, never hard-coded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkCalendar {
+    /// Public holidays (法定节假日).
+    pub holidays: std::collections::BTreeSet<NaiveDate>,
+    /// Make-up working days on a weekend (调休上班).
+    pub workdays: std::collections::BTreeSet<NaiveDate>,
+}
+
+impl WorkCalendar {
+    /// Whether `d` is a working day.
+    pub fn is_working(&self, d: NaiveDate) -> bool {
+        use chrono::Weekday::{Sat, Sun};
+        self.workdays.contains(&d)
+            || (!self.holidays.contains(&d) && !matches!(d.weekday(), Sat | Sun))
+    }
+
+    /// The day `n` days after `start`, which is day 0: calendar days, or working days (the
+    /// n-th working day after `start`).
+    pub fn add(&self, start: NaiveDate, n: u32, count: DayCount) -> NaiveDate {
+        match count {
+            DayCount::Calendar => start + chrono::Duration::days(i64::from(n)),
+            DayCount::Working => {
+                let mut d = start;
+                let mut left = n;
+                while left > 0 {
+                    d = d.succ_opt().unwrap_or(d);
+                    if self.is_working(d) {
+                        left -= 1;
+                    }
+                }
+                d
+            }
+        }
+    }
+
+    /// A "by day N" deadline on `d`: with working days, a day off moves it to the next working
+    /// day; with calendar days it stays.
+    pub fn roll(&self, d: NaiveDate, count: DayCount) -> NaiveDate {
+        let mut d = d;
+        if count == DayCount::Working {
+            while !self.is_working(d) {
+                d = d.succ_opt().unwrap_or(d);
+            }
+        }
+        d
+    }
+}
+
+/// Day `day` of the month of `first` (clamped to the month's last day).
+fn day_of_month(first: NaiveDate, day: u32) -> NaiveDate {
+    let last = first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|n| n.pred_opt())
+        .unwrap_or(first);
+    first.with_day(day.clamp(1, last.day())).unwrap_or(last)
+}
+
+/// When the monthly statistics of the month starting `month_first` are due (四(二), R12): day
+/// `day` of the next month, rolled to a working day in working-day mode.
+pub fn monthly_report_due(
+    month_first: NaiveDate,
+    day: u32,
+    calendar: &WorkCalendar,
+    count: DayCount,
+) -> NaiveDate {
+    let next = month_first
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap_or(month_first);
+    calendar.roll(day_of_month(next, day), count)
+}
+
+/// When the quarterly summary of `quarter` is due (四(三), R12): day `day` of the quarter's
+/// last month, rolled to a working day in working-day mode.
+pub fn quarterly_summary_due(
+    quarter: Quarter,
+    day: u32,
+    calendar: &WorkCalendar,
+    count: DayCount,
+) -> NaiveDate {
+    let first = NaiveDate::from_ymd_opt(quarter.year(), quarter.last_month(), 1)
+        .unwrap_or_else(|| quarter.first_day());
+    calendar.roll(day_of_month(first, day), count)
+}
+
+/// Days a submission on `on` is late for a deadline `due` (0 on time; the due day itself is on
+/// time until its end).
+pub fn days_late(due: NaiveDate, on: NaiveDate) -> i32 {
+    i32::try_from((on - due).num_days().max(0)).unwrap_or(i32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,6 +389,65 @@ mod tests {
         ] {
             assert_eq!(bad.parse::<Period>(), Err(BadPeriod), "{bad}");
         }
+    }
+
+    #[test]
+    fn reports_are_due_on_the_20th_and_22nd_and_late_from_the_day_after() {
+        let cal = WorkCalendar::default();
+        let due = monthly_report_due(d(2026, 7, 1), 20, &cal, DayCount::Calendar);
+        assert_eq!(due, d(2026, 8, 20));
+        assert_eq!(days_late(due, d(2026, 8, 20)), 0);
+        assert_eq!(days_late(due, d(2026, 8, 21)), 1);
+        assert_eq!(days_late(due, d(2026, 8, 1)), 0);
+        // December's statistics are due in January of the next year.
+        assert_eq!(
+            monthly_report_due(d(2026, 12, 1), 20, &cal, DayCount::Calendar),
+            d(2027, 1, 20)
+        );
+        // Day 31 of a short month is its last day.
+        assert_eq!(
+            monthly_report_due(d(2028, 1, 1), 31, &cal, DayCount::Calendar),
+            d(2028, 2, 29)
+        );
+        let q3: Quarter = "2026-Q3".parse().unwrap();
+        assert_eq!(
+            quarterly_summary_due(q3, 22, &cal, DayCount::Calendar),
+            d(2026, 9, 22)
+        );
+    }
+
+    #[test]
+    fn working_day_deadlines_skip_weekends_and_holidays_and_count_make_up_days() {
+        // 2026-10-01 (Thu) to 10-08 (Thu): the National Day holiday; Sun 09-27 and Sat 10-10
+        // are make-up working days.
+        let mut cal = WorkCalendar::default();
+        for day in 1..=8 {
+            cal.holidays.insert(d(2026, 10, day));
+        }
+        cal.workdays.insert(d(2026, 9, 27));
+        cal.workdays.insert(d(2026, 10, 10));
+        assert!(cal.is_working(d(2026, 9, 27)), "a make-up Sunday");
+        assert!(!cal.is_working(d(2026, 10, 5)), "a holiday Monday");
+        assert!(!cal.is_working(d(2026, 10, 11)), "an ordinary Sunday");
+        // Three working days after Wed 09-30: 10-09 (Fri), 10-10 (make-up Sat), 10-12 (Mon).
+        assert_eq!(
+            cal.add(d(2026, 9, 30), 3, DayCount::Working),
+            d(2026, 10, 12)
+        );
+        assert_eq!(
+            cal.add(d(2026, 9, 30), 3, DayCount::Calendar),
+            d(2026, 10, 3)
+        );
+        // A "by day N" deadline on a holiday moves to the next working day.
+        assert_eq!(cal.roll(d(2026, 10, 3), DayCount::Working), d(2026, 10, 9));
+        assert_eq!(cal.roll(d(2026, 10, 3), DayCount::Calendar), d(2026, 10, 3));
+        let sept_due = monthly_report_due(d(2026, 9, 1), 2, &cal, DayCount::Working);
+        assert_eq!(sept_due, d(2026, 10, 9));
+        // Sat 2026-06-20 rolls to Mon 06-22.
+        assert_eq!(
+            monthly_report_due(d(2026, 5, 1), 20, &cal, DayCount::Working),
+            d(2026, 6, 22)
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod health;
 pub mod issues;
 pub mod matters;
 pub mod participations;
+pub mod reports;
 pub mod schedules;
 pub mod service_records;
 pub mod sessions;
