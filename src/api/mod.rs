@@ -22,6 +22,7 @@ pub mod reports;
 pub mod schedules;
 pub mod service_records;
 pub mod stats;
+pub mod todo;
 pub mod triggers;
 pub mod units;
 pub mod users;
@@ -97,6 +98,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(issues::create_issue_list)
                 .service(issues::list_issue_lists)
                 .service(stats::get_stats)
+                .service(todo::get_todo)
                 .service(reports::create_report)
                 .service(reports::list_reports)
                 .service(reports::get_report)

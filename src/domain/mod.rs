@@ -13,6 +13,7 @@ pub mod participation;
 pub mod schedule;
 pub mod service_record;
 pub mod stats;
+pub mod todo;
 pub mod trigger;
 pub mod unit;
 

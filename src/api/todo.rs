@@ -1,0 +1,410 @@
+//! `GET /api/v1/todo`: what is due and overdue for the caller, by role.
+
+use std::collections::{HashMap, HashSet};
+
+use actix_web::{get, web, HttpResponse};
+use chrono::{Datelike, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::api::problems::{AuthErrors, CommonErrors};
+use crate::auth::AuthUser;
+use crate::config::Config;
+use crate::db::{AnyConnection, DbPool};
+use crate::domain::account::Role;
+use crate::domain::calendar::{self, local_date, Quarter};
+use crate::domain::ledger;
+use crate::domain::participation as participation_rules;
+use crate::domain::todo::{self, TodoItem, TodoKind};
+use crate::domain::unit::Activity;
+use crate::error::AppError;
+use crate::store::{issues, participations, reports, schedules};
+
+/// The caller's to-do list.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+pub struct Todo {
+    /// The local date it was made for.
+    pub today: NaiveDate,
+    /// What to do, soonest first.
+    pub items: Vec<TodoItem>,
+}
+
+/// How far ahead an issue's deadline is shown.
+const ISSUE_HORIZON_DAYS: i64 = 7;
+/// The most records of one kind listed.
+const MAX: i64 = 200;
+
+fn activity_zh(a: &str) -> &'static str {
+    match a {
+        "window" => "走流程、坐窗口",
+        "enforcement" => "跟执法",
+        "complaint" => "处投诉",
+        _ => "",
+    }
+}
+
+fn unit_items(
+    conn: &mut AnyConnection,
+    unit: &str,
+    config: &Config,
+    today: NaiveDate,
+    out: &mut Vec<TodoItem>,
+) -> Result<(), AppError> {
+    for status in ["draft", "returned"] {
+        let f = participations::Filter {
+            unit_id: Some(unit.to_owned()),
+            status: Some(status.into()),
+            ..Default::default()
+        };
+        for p in participations::list(conn, &f, None, MAX)?.0 {
+            let (kind, verb) = if status == "draft" {
+                (TodoKind::FileParticipation, "备案")
+            } else {
+                (TodoKind::CorrectParticipation, "修改后重新备案（已退回）")
+            };
+            let due = participation_rules::filing_due(p.activity_on, config.filing_days);
+            out.push(TodoItem::new(
+                kind,
+                format!(
+                    "{} {}活动记录待{verb}",
+                    p.activity_on,
+                    activity_zh(&p.activity)
+                ),
+                Some(format!("/api/v1/participations/{}", p.id)),
+                Some(due),
+                today,
+            ));
+        }
+    }
+    let f = issues::Filter {
+        unit_id: Some(unit.to_owned()),
+        due_before: Some(today + chrono::Duration::days(ISSUE_HORIZON_DAYS + 1)),
+        ..Default::default()
+    };
+    for i in issues::list(conn, &f, None, MAX)?.0 {
+        if matches!(i.status.as_str(), "open" | "rectifying") {
+            out.push(TodoItem::new(
+                TodoKind::IssueDeadline,
+                format!(
+                    "问题台账第{}号整改时限将至或已逾期：{}",
+                    i.seq, i.description
+                ),
+                Some(format!("/api/v1/issues/{}", i.id)),
+                i.deadline,
+                today,
+            ));
+        }
+    }
+    let quarter = Quarter::of(today);
+    if reports_lists_missing(conn, unit, quarter)? {
+        let first = NaiveDate::from_ymd_opt(quarter.year(), quarter.last_month(), 1)
+            .unwrap_or_else(|| quarter.first_day());
+        let due = first
+            .with_day(config.issue_list_day.min(28))
+            .unwrap_or(first);
+        out.push(TodoItem::new(
+            TodoKind::SendIssueList,
+            format!("报送 {quarter} 问题清单、需求清单和解决措施清单"),
+            None,
+            Some(due),
+            today,
+        ));
+    }
+    let (triggers, _) = schedules::list_triggers(conn, Some(unit), None, MAX)?;
+    let ids: Vec<String> = triggers.iter().map(|t| t.id.clone()).collect();
+    let answers = participations::trigger_answers(conn, &ids)?;
+    for t in triggers {
+        let answered = answers.iter().any(|(id, u, on)| {
+            *id == t.id
+                && *u == t.unit_id
+                && crate::domain::trigger::answers(t.raised_on, t.due_on, *on)
+        });
+        if !answered {
+            out.push(TodoItem::new(
+                TodoKind::AnswerTrigger,
+                format!("即时体验待开展：{}", t.description),
+                None,
+                Some(t.due_on),
+                today,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn reports_lists_missing(
+    conn: &mut AnyConnection,
+    unit: &str,
+    quarter: Quarter,
+) -> Result<bool, AppError> {
+    Ok(
+        issues::lists(conn, Some(unit), Some(&quarter.to_string()), None, 1)?
+            .0
+            .is_empty(),
+    )
+}
+
+/// The filed participations and resolved or closed issues the caller reviews.
+#[allow(clippy::too_many_arguments)]
+fn review_items(
+    conn: &mut AnyConnection,
+    activity: Option<Activity>,
+    own_unit: Option<&str>,
+    lead_units: &HashSet<String>,
+    coordinator: bool,
+    config: &Config,
+    today: NaiveDate,
+    out: &mut Vec<TodoItem>,
+) -> Result<(), AppError> {
+    // Whose records: a lead reviews its activity's other units; the coordinator the lead
+    // departments' own records and the issues without activity.
+    let mine = |unit: &str, act: Option<&str>| -> bool {
+        if coordinator {
+            act.is_none() || lead_units.contains(unit)
+        } else {
+            act == activity.map(|a| a.as_str()) && own_unit != Some(unit)
+        }
+    };
+    let f = participations::Filter {
+        activity: activity.map(|a| a.as_str().to_owned()),
+        status: Some("filed".into()),
+        ..Default::default()
+    };
+    for p in participations::list(conn, &f, None, MAX)?.0 {
+        if mine(&p.unit_id, Some(&p.activity)) {
+            out.push(TodoItem::new(
+                TodoKind::ReviewParticipation,
+                format!(
+                    "{} {}活动记录待接收",
+                    p.activity_on,
+                    activity_zh(&p.activity)
+                ),
+                Some(format!("/api/v1/participations/{}", p.id)),
+                None,
+                today,
+            ));
+        }
+    }
+    let f = issues::Filter {
+        activity: activity.map(|a| a.as_str().to_owned()),
+        status: Some("resolved".into()),
+        ..Default::default()
+    };
+    for i in issues::list(conn, &f, None, MAX)?.0 {
+        if mine(&i.unit_id, i.activity.as_deref()) {
+            out.push(TodoItem::new(
+                TodoKind::CloseIssue,
+                format!("问题已整改待销号：{}", i.description),
+                Some(format!("/api/v1/issues/{}", i.id)),
+                None,
+                today,
+            ));
+        }
+    }
+    let since = ledger::recheck_window_start(today, config.recheck_days)
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        - chrono::Duration::hours(8);
+    let f = issues::Filter {
+        activity: activity.map(|a| a.as_str().to_owned()),
+        recheck_since: Some(since),
+        ..Default::default()
+    };
+    for i in issues::list(conn, &f, None, MAX)?.0 {
+        if mine(&i.unit_id, i.activity.as_deref()) {
+            let closed_on = i.closed_at.map(|c| local_date(crate::store::utc(c)));
+            out.push(TodoItem::new(
+                TodoKind::RecheckIssue,
+                format!("已销号问题待回头看：{}", i.description),
+                Some(format!("/api/v1/issues/{}", i.id)),
+                closed_on.map(|c| ledger::recheck_due_on(c, config.recheck_days)),
+                today,
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn schedule_items(
+    conn: &mut AnyConnection,
+    status: &str,
+    activity: Option<Activity>,
+    kind: TodoKind,
+    verb: &str,
+    today: NaiveDate,
+    out: &mut Vec<TodoItem>,
+) -> Result<(), AppError> {
+    let f = schedules::ScheduleFilter {
+        activity: activity.map(|a| a.as_str().to_owned()),
+        status: Some(status.into()),
+        ..Default::default()
+    };
+    for s in schedules::list(conn, &f, None, MAX)?.0 {
+        let due = s
+            .quarter
+            .parse::<Quarter>()
+            .ok()
+            .and_then(|q| q.first_day().pred_opt());
+        out.push(TodoItem::new(
+            kind,
+            format!("{}待{verb}", s.title),
+            Some(format!("/api/v1/schedules/{}", s.id)),
+            due,
+            today,
+        ));
+    }
+    Ok(())
+}
+
+fn lead_report_items(
+    conn: &mut AnyConnection,
+    activity: Activity,
+    config: &Config,
+    today: NaiveDate,
+    out: &mut Vec<TodoItem>,
+) -> Result<(), AppError> {
+    let cal = reports::work_calendar(conn, today.year() - 1, today.year() + 1)?;
+    let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
+    let last_month = (this_month - chrono::Duration::days(1))
+        .with_day(1)
+        .unwrap_or(this_month);
+    let month = last_month.format("%Y-%m").to_string();
+    if reports::latest(conn, "monthly", &month, activity.as_str())?.is_none() {
+        let due = calendar::monthly_report_due(
+            last_month,
+            config.monthly_report_day,
+            &cal,
+            config.day_count("monthly_report"),
+        );
+        out.push(TodoItem::new(
+            TodoKind::SubmitReport,
+            format!("报送 {month} 月度统计"),
+            None,
+            Some(due),
+            today,
+        ));
+    }
+    let quarter = Quarter::of(today);
+    if reports::latest(conn, "quarterly", &quarter.to_string(), activity.as_str())?.is_none() {
+        let due = calendar::quarterly_summary_due(
+            quarter,
+            config.quarterly_summary_day,
+            &cal,
+            config.day_count("quarterly_summary"),
+        );
+        out.push(TodoItem::new(
+            TodoKind::SubmitReport,
+            format!("报送 {quarter} 季度总结"),
+            None,
+            Some(due),
+            today,
+        ));
+    }
+    Ok(())
+}
+
+/// What is due and overdue for the caller, soonest first: for a unit, its participations to
+/// file or correct, its issues past or near their deadline, its quarter's lists, its unanswered
+/// triggers; for a lead, also the filings and issues to review, re-checks due, its reports and
+/// schedules to publish; for the coordinator, schedules to review and the lead departments' own
+/// records; for a leader, schedules to approve.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "get_todo",
+    responses((status = 200, description = "The caller's to-do list", body = Todo), AuthErrors, CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/todo")]
+pub async fn get_todo(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    config: web::Data<Config>,
+) -> Result<HttpResponse, AppError> {
+    let config = config.into_inner();
+    let today = local_date(Utc::now());
+    let items = crate::db::run(&pool, move |conn| {
+        let mut out = Vec::new();
+        let units = crate::store::units::list(conn, &Default::default(), None, 10_000)?.items;
+        let lead_units: HashSet<String> = units
+            .iter()
+            .filter(|u| u.lead_activity.is_some())
+            .map(|u| u.id.to_string())
+            .collect();
+        let participating: HashMap<String, bool> = units
+            .iter()
+            .map(|u| (u.id.to_string(), !u.categories.is_empty()))
+            .collect();
+        let own = user.unit_id.clone();
+        if matches!(user.role, Role::Unit | Role::Lead) {
+            if let Some(unit) = own
+                .as_deref()
+                .filter(|u| participating.get(*u) == Some(&true))
+            {
+                unit_items(conn, unit, &config, today, &mut out)?;
+            }
+        }
+        match user.role {
+            Role::Lead => {
+                if let Some(activity) = user.lead_activity {
+                    review_items(
+                        conn,
+                        Some(activity),
+                        own.as_deref(),
+                        &lead_units,
+                        false,
+                        &config,
+                        today,
+                        &mut out,
+                    )?;
+                    lead_report_items(conn, activity, &config, today, &mut out)?;
+                    schedule_items(
+                        conn,
+                        "approved",
+                        Some(activity),
+                        TodoKind::PublishSchedule,
+                        "公布",
+                        today,
+                        &mut out,
+                    )?;
+                }
+            }
+            Role::Coordinator => {
+                review_items(
+                    conn,
+                    None,
+                    own.as_deref(),
+                    &lead_units,
+                    true,
+                    &config,
+                    today,
+                    &mut out,
+                )?;
+                schedule_items(
+                    conn,
+                    "submitted",
+                    None,
+                    TodoKind::ReviewSchedule,
+                    "审核",
+                    today,
+                    &mut out,
+                )?;
+            }
+            Role::Leader => {
+                schedule_items(
+                    conn,
+                    "reviewed",
+                    None,
+                    TodoKind::ApproveSchedule,
+                    "审定",
+                    today,
+                    &mut out,
+                )?;
+            }
+            Role::Unit | Role::Admin => {}
+        }
+        todo::sort(&mut out);
+        Ok(out)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(Todo { today, items }))
+}
