@@ -70,6 +70,9 @@ pub struct Config {
     /// `FRONTLINE_ISSUE_LIST_DAY`: a quarter's issue lists are due by this day of its last
     /// month (五(二), R9; default 20).
     pub issue_list_day: u32,
+    /// `FRONTLINE_BULLETIN_OVERDUE_MIN`: a unit with at least this many issues overdue at a
+    /// quarter's end is named in its bulletin (default 2).
+    pub bulletin_overdue_min: u32,
     /// `FRONTLINE_WORKING_DAY_DEADLINES`: the deadlines counted in working days (comma-separated
     /// among `monthly_report`, `quarterly_summary`); the others count calendar days (default:
     /// none).
@@ -282,6 +285,7 @@ impl Config {
             parse_num(&get, "FRONTLINE_TRACKING_INTERVAL_DAYS", 30, 1, 366)?;
         let filing_days = parse_num(&get, "FRONTLINE_FILING_DAYS", 3, 0, 365)?;
         let recheck_days = parse_num(&get, "FRONTLINE_RECHECK_DAYS", 90, 1, 3_650)?;
+        let bulletin_overdue_min = parse_num(&get, "FRONTLINE_BULLETIN_OVERDUE_MIN", 2, 1, 1_000)?;
         let issue_list_day = parse_num(&get, "FRONTLINE_ISSUE_LIST_DAY", 20, 1, 28)?;
         let monthly_report_day = parse_num(&get, "FRONTLINE_MONTHLY_REPORT_DAY", 20, 1, 31)?;
         let quarterly_summary_day = parse_num(&get, "FRONTLINE_QUARTERLY_SUMMARY_DAY", 22, 1, 31)?;
@@ -334,6 +338,7 @@ impl Config {
             monthly_report_day,
             quarterly_summary_day,
             issue_list_day,
+            bulletin_overdue_min,
             working_day_deadlines,
             idempotency_hours,
         })

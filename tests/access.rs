@@ -110,7 +110,10 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         "GET /api/v1/reports" | "GET /api/v1/reports/{id}" | "GET /api/v1/reports/{id}/export" => {
             ok(role != "unit", 200)
         }
-        "GET /api/v1/calendar/{year}" | "GET /api/v1/todo" => 200,
+        "GET /api/v1/calendar/{year}" | "GET /api/v1/todo" | "GET /api/v1/bulletins" => 200,
+        "POST /api/v1/bulletins" => ok(role == "coordinator", 201),
+        // The coordinator may publish, but the bulletin of the matrix is published already.
+        "POST /api/v1/bulletins/{id}/publication" => ok(role == "coordinator", 409),
         "PUT /api/v1/calendar/{year}" => ok(reader, 200),
         _ => return None,
     })
@@ -245,6 +248,13 @@ both_backends! {
         assert_eq!(res.status, 201, "{}", res.text());
         let report = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
 
+        // A published bulletin, by the coordinator.
+        let res = app.call(Method::POST, "/api/v1/bulletins", &coordinator_token, Some(serde_json::json!({"quarter": "2026-Q3", "title": "通报", "body": "正文"}))).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let bulletin = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+        let res = app.call(Method::POST, &format!("/api/v1/bulletins/{bulletin}/publication"), &coordinator_token, None).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+
         let mut n = 0;
         let mut checked = 0;
         for route in protected_routes() {
@@ -356,6 +366,8 @@ both_backends! {
                         "POST /api/v1/reports" => (path.to_owned(), Some(serde_json::json!({"kind": "monthly", "period": last_month}))),
                         "GET /api/v1/reports/{id}" | "GET /api/v1/reports/{id}/export" => (path.replace("{id}", &report), None),
                         "GET /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), None),
+                        "POST /api/v1/bulletins" => (path.to_owned(), Some(serde_json::json!({"quarter": "2026-Q3", "title": format!("通报{n}"), "body": "正文"}))),
+                        "POST /api/v1/bulletins/{id}/publication" => (path.replace("{id}", &bulletin), None),
                         "PUT /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), Some(serde_json::json!({"holidays": [{"date": "2026-10-01", "name": "国庆节"}], "workdays": []}))),
                         _ => (path.to_owned(), None),
                     };

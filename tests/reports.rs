@@ -133,6 +133,53 @@ both_backends! {
     }
 }
 
+both_backends! {
+    async fn a_bulletin_names_units_without_participation_and_is_public_once_published(app: TestApp) {
+        let a = accounts(app).await;
+        let quarter = calendar::Quarter::of(local_date(Utc::now())).to_string();
+        // One unit takes part (its enforcement record is filed); two of its issues are overdue.
+        let unit = app.unit_named("区市场监管局").await.id.to_string();
+        let res = app.call_with(Method::PATCH, &format!("/api/v1/units/{unit}"), &a.admin, &[("if-match", "*")], Some(json!({"head": {"name": "王建国", "title": "局长"}}))).await;
+        assert_eq!(res.status, 200);
+        let res = app.call(Method::POST, "/api/v1/participations", &a.clerk, Some(json!({"unit_id": unit, "activity": "enforcement", "mode": "regular",
+            "activity_on": local_date(Utc::now()).to_string(), "place": "现场", "participant": {"kind": "head"}, "segments": common::enforcement_segments()}))).await;
+        let p = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.call(Method::POST, &format!("/api/v1/participations/{p}/transitions"), &a.clerk, Some(json!({"action": "file"}))).await.status, 200);
+        for _ in 0..2 {
+            let res = app.call(Method::POST, "/api/v1/issues", &a.clerk, Some(json!({"unit_id": unit, "kind": "problem", "description": "逾期问题", "source_reason": "督查"}))).await;
+            let id = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+            let res = app.call(Method::POST, &format!("/api/v1/issues/{id}/transitions"), &a.clerk, Some(json!({"action": "plan", "measures": "m", "deadline": local_date(Utc::now()).to_string()}))).await;
+            assert_eq!(res.status, 200);
+            use diesel::prelude::*;
+            use frontline::db::schema::issues;
+            diesel::update(issues::table.find(&id)).set(issues::deadline.eq(local_date(Utc::now()) - Duration::days(1))).execute(&mut app.db()).unwrap();
+        }
+        let res = app.call(Method::POST, "/api/v1/reports", &a.coordinator, Some(json!({"kind": "district_quarterly", "period": quarter}))).await;
+        let report = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+        let body = json!({"quarter": quarter, "title": "关于本季度活动开展情况的通报", "body": "各单位：……", "report_id": report});
+        assert_eq!(app.call(Method::POST, "/api/v1/bulletins", &a.window, Some(body.clone())).await.status, 403);
+        let res = app.call(Method::POST, "/api/v1/bulletins", &a.coordinator, Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let b: frontline::api::bulletins::Bulletin = res.json();
+        let named = |name: &str| b.listed.iter().find(|l| l.unit_name == name).map(|l| l.reasons.iter().map(|r| r.as_str()).collect::<Vec<_>>());
+        assert_eq!(named("区市场监管局"), Some(vec!["repeatedly_overdue"]), "it took part, but two issues are overdue");
+        assert_eq!(named("区档案馆"), Some(vec!["no_participation"]));
+        assert_eq!(named("区营商办"), None, "the programme's offices take no part");
+        assert_eq!(b.figures.as_ref().unwrap().participations, 0, "the district report's figures: nothing accepted yet");
+        // Drafts are not public; once published they are, without any person's name.
+        let public: serde_json::Value = app.send(Method::GET, "/api/v1/public/bulletins", &[], None).await.json();
+        assert!(public["items"].as_array().unwrap().is_empty());
+        assert_eq!(app.call(Method::POST, &format!("/api/v1/bulletins/{}/publication", b.id), &a.coordinator, None).await.status, 200);
+        assert_eq!(app.call(Method::POST, &format!("/api/v1/bulletins/{}/publication", b.id), &a.coordinator, None).await.status, 409);
+        let res = app.send(Method::GET, "/api/v1/public/bulletins", &[], None).await;
+        assert_eq!(res.status, 200);
+        let text = res.text();
+        assert!(text.contains("区档案馆") && !text.contains("王建国"), "units named, no person");
+        let bad = json!({"quarter": calendar::Quarter::of(local_date(Utc::now())).next().to_string(), "title": "t", "body": "b"});
+        assert_eq!(app.call(Method::POST, "/api/v1/bulletins", &a.coordinator, Some(bad)).await.status, 422);
+    }
+}
+
 /// In working-day mode the monthly deadline moves across the holidays of the calendar.
 mod a_deadline_moves_across_a_configured_holiday_in_working_day_mode {
     use super::*;

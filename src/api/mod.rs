@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulletins;
 pub mod context;
 pub mod draws;
 pub mod extract;
@@ -99,6 +100,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(issues::list_issue_lists)
                 .service(stats::get_stats)
                 .service(todo::get_todo)
+                .service(bulletins::create_bulletin)
+                .service(bulletins::create_bulletin_publication)
+                .service(bulletins::list_bulletins)
+                .service(bulletins::list_public_bulletins)
                 .service(reports::create_report)
                 .service(reports::list_reports)
                 .service(reports::get_report)

@@ -55,7 +55,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     issue_lists,
     idempotency_keys,
     reports,
-    calendar_days
+    calendar_days,
+    bulletins
 );
 diesel::joinable!(matters -> units (unit_id));
 diesel::joinable!(service_records -> units (unit_id));
@@ -409,5 +410,22 @@ diesel::table! {
         year -> Integer,
         kind -> Text,
         name -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    /// Bulletins (通报).
+    bulletins (id) {
+        id -> Text,
+        quarter -> Text,
+        title -> Text,
+        body -> Text,
+        report_id -> Nullable<Text>,
+        figures -> Nullable<Text>,
+        listed -> Text,
+        status -> Text,
+        published_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
     }
 }

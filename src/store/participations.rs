@@ -404,3 +404,18 @@ pub fn accepted_between(
         .order(participations::id.asc())
         .load(conn)?)
 }
+
+/// The units with a counted (filed or accepted) participation dated from `from` to `to`.
+pub fn counted_units_between(
+    conn: &mut AnyConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<std::collections::HashSet<String>, AppError> {
+    let units: Vec<String> = participations::table
+        .filter(participations::status.eq_any(["filed", "accepted"]))
+        .filter(participations::activity_on.between(from, to))
+        .select(participations::unit_id)
+        .distinct()
+        .load(conn)?;
+    Ok(units.into_iter().collect())
+}

@@ -168,3 +168,93 @@ pub fn work_calendar(
     }
     Ok(cal)
 }
+
+/// A stored bulletin.
+#[derive(Queryable, Insertable, Clone, Debug, PartialEq, Eq)]
+#[diesel(table_name = crate::db::schema::bulletins)]
+pub struct BulletinRow {
+    /// Id.
+    pub id: String,
+    /// Quarter.
+    pub quarter: String,
+    /// Title.
+    pub title: String,
+    /// Text.
+    pub body: String,
+    /// The district report it is drawn from.
+    pub report_id: Option<String>,
+    /// JSON figures of that report.
+    pub figures: Option<String>,
+    /// JSON units listed with their reasons.
+    pub listed: String,
+    /// `draft` or `published`.
+    pub status: String,
+    /// When published.
+    pub published_at: Option<NaiveDateTime>,
+    /// Who made it.
+    pub created_by: Option<String>,
+    /// When.
+    pub created_at: NaiveDateTime,
+}
+
+/// Stores a bulletin.
+pub fn insert_bulletin(conn: &mut AnyConnection, row: &BulletinRow) -> Result<(), AppError> {
+    diesel::insert_into(crate::db::schema::bulletins::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The bulletin with `id`.
+pub fn get_bulletin(conn: &mut AnyConnection, id: &str) -> Result<Option<BulletinRow>, AppError> {
+    use crate::db::schema::bulletins;
+    Ok(bulletins::table
+        .find(id)
+        .select(bulletins::all_columns)
+        .first(conn)
+        .optional()?)
+}
+
+/// Publishes a draft bulletin; `false` when it was not a draft.
+pub fn publish_bulletin(
+    conn: &mut AnyConnection,
+    id: &str,
+    at: NaiveDateTime,
+) -> Result<bool, AppError> {
+    use crate::db::schema::bulletins;
+    let n = diesel::update(
+        bulletins::table
+            .filter(bulletins::id.eq(id))
+            .filter(bulletins::status.eq("draft")),
+    )
+    .set((
+        bulletins::status.eq("published"),
+        bulletins::published_at.eq(Some(at)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Bulletins (only published ones when `published_only`), oldest first, after `after`.
+pub fn list_bulletins(
+    conn: &mut AnyConnection,
+    published_only: bool,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<BulletinRow>, bool), AppError> {
+    use crate::db::schema::bulletins;
+    let mut q = bulletins::table
+        .select(bulletins::all_columns)
+        .order(bulletins::id.asc())
+        .into_boxed();
+    if published_only {
+        q = q.filter(bulletins::status.eq("published"));
+    }
+    if let Some(a) = after {
+        q = q.filter(bulletins::id.gt(a.to_owned()));
+    }
+    let mut rows: Vec<BulletinRow> = q.limit(limit + 1).load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}

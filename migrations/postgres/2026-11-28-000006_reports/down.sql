@@ -1,2 +1,3 @@
+DROP TABLE bulletins;
 DROP TABLE calendar_days;
 DROP TABLE reports;

@@ -26,3 +26,20 @@ CREATE TABLE calendar_days (
     CONSTRAINT calendar_days_kind_check CHECK (kind IN ('holiday', 'workday'))
 );
 CREATE INDEX calendar_days_year_idx ON calendar_days (year);
+
+-- Bulletins (通报): the coordinator's quarterly bulletin, public once published.
+CREATE TABLE bulletins (
+    id           TEXT      NOT NULL PRIMARY KEY,
+    quarter      TEXT      NOT NULL,
+    title        TEXT      NOT NULL,
+    body         TEXT      NOT NULL,
+    report_id    TEXT      REFERENCES reports (id),
+    figures      TEXT,
+    listed       TEXT      NOT NULL,
+    status       TEXT      NOT NULL,
+    published_at TIMESTAMP,
+    created_by   TEXT      REFERENCES users (id),
+    created_at   TIMESTAMP NOT NULL,
+    CONSTRAINT bulletins_status_check CHECK (status IN ('draft', 'published'))
+);
+CREATE INDEX bulletins_quarter_idx ON bulletins (quarter, status);
