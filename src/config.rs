@@ -74,8 +74,7 @@ pub struct Config {
     /// quarter's end is named in its bulletin (default 2).
     pub bulletin_overdue_min: u32,
     /// `FRONTLINE_WORKING_DAY_DEADLINES`: the deadlines counted in working days (comma-separated
-    /// among `monthly_report`, `quarterly_summary`); the others count calendar days (default:
-    /// none).
+    /// among [`WORKING_DAY_DEADLINES`]); the others count calendar days (default: none).
     pub working_day_deadlines: Vec<String>,
     /// `FRONTLINE_RECHECK_DAYS`: a closed issue is re-checked (回头看) within this many days
     /// (R11; default 90).
@@ -86,7 +85,13 @@ pub struct Config {
 }
 
 /// The deadlines `FRONTLINE_WORKING_DAY_DEADLINES` may switch to working days.
-pub const WORKING_DAY_DEADLINES: [&str; 2] = ["monthly_report", "quarterly_summary"];
+pub const WORKING_DAY_DEADLINES: [&str; 5] = [
+    "filing",
+    "immediate_response",
+    "issue_list",
+    "monthly_report",
+    "quarterly_summary",
+];
 
 impl Config {
     /// How the deadline `name` counts its days.

@@ -118,4 +118,101 @@ both_backends! {
             assert_eq!(app.call(Method::GET, &format!("/api/v1/stats{bad}"), &coordinator, None).await.status, 400, "{bad}");
         }
     }
+
+    async fn a_quarter_of_the_whole_district_adds_up_per_unit_and_per_lead(app: TestApp) {
+        let admin = app.admin_token().await;
+        let today = frontline::domain::calendar::local_date(Utc::now());
+        let mut units: Vec<frontline::domain::unit::Unit> = app.all_units("").await.into_iter().filter(|u| !u.categories.is_empty()).collect();
+        units.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(units.len(), 43, "every unit of Annex 1");
+        let office = app.unit_named("区营商办").await.id.to_string();
+        let (_, coordinator) = app.user_with_token(&admin, "yss.coord", "coordinator", Some(&office), None).await;
+        let sfj = app.unit_named("区司法局").await.id.to_string();
+        let rx = app.unit_named("区12345市民热线服务中心").await.id.to_string();
+        let (_, enforcement_lead) = app.user_with_token(&admin, "sfj.lead", "lead", Some(&sfj), Some("enforcement")).await;
+        let (_, complaint_lead) = app.user_with_token(&admin, "rx.lead", "lead", Some(&rx), Some("complaint")).await;
+        // What each unit should add up to, counted here as the records are made.
+        #[derive(Default, Clone, Debug, PartialEq)]
+        struct Count { accepted: u32, deputy: u32, people: u64, enforcement: u32, problems: u32, resolved: u32, closed: u32 }
+        let mut expected: std::collections::HashMap<String, Count> = Default::default();
+        let mut by_activity: std::collections::HashMap<&str, Count> = Default::default();
+        let mut made = 0;
+        for (i, u) in units.iter().enumerate() {
+            let id = u.id.to_string();
+            let delegates = i % 5 == 0;
+            let res = app.call_with(Method::PATCH, &format!("/api/v1/units/{id}"), &admin, &[("if-match", "*")],
+                Some(json!({"head": {"name": format!("一把手{i}")}, "deputies": [{"name": "副职甲"}], "delegation_allowed": delegates}))).await;
+            assert_eq!(res.status, 200, "{}", res.text());
+            let (_, clerk) = app.user_with_token(&admin, &format!("d.clerk{i}"), "unit", Some(&id), None).await;
+            for j in 0..(i % 4 + 5) {
+                let enforcement = (i + j) % 2 == 0;
+                let activity = if enforcement { "enforcement" } else { "complaint" };
+                let deputy = delegates && j % 3 == 0;
+                let people = (j + i % 5) as u32;
+                let body = json!({"unit_id": id, "activity": activity, "mode": "regular", "activity_on": (today - Duration::days(((i + j) % 20) as i64)).to_string(),
+                    "place": "现场", "participant": if deputy { json!({"kind": "deputy", "name": "副职甲"}) } else { json!({"kind": "head"}) },
+                    "people_received": people, "segments": if enforcement { enforcement_segments() } else { complaint_segments() }});
+                let res = app.call(Method::POST, "/api/v1/participations", &clerk, Some(body)).await;
+                assert_eq!(res.status, 201, "{}", res.text());
+                let p = res.json::<Value>()["id"].as_str().unwrap().to_owned();
+                let path = format!("/api/v1/participations/{p}/transitions");
+                let filed: Value = app.call(Method::POST, &path, &clerk, Some(json!({"action": "file"}))).await.json();
+                made += 1;
+                let c = expected.entry(id.clone()).or_default();
+                if !enforcement {
+                    c.problems += 1;
+                    by_activity.entry("complaint").or_default().problems += 1;
+                }
+                if (i + j) % 4 == 3 {
+                    continue; // filed, not accepted: not counted
+                }
+                let reviewer = match (enforcement, id == sfj) {
+                    (true, true) => &coordinator,
+                    (true, false) => &enforcement_lead,
+                    (false, _) => &complaint_lead,
+                };
+                assert_eq!(app.call(Method::POST, &path, reviewer, Some(json!({"action": "accept"}))).await.status, 200);
+                for c in [expected.get_mut(&id).unwrap(), by_activity.entry(activity).or_default()] {
+                    c.accepted += 1;
+                    c.deputy += u32::from(deputy);
+                    c.people += u64::from(people);
+                    c.enforcement += u32::from(enforcement);
+                }
+                if !enforcement && (i + j) % 3 == 0 {
+                    let issue = filed["segments"][2]["findings"][0]["issue_id"].as_str().unwrap().to_owned();
+                    let ipath = format!("/api/v1/issues/{issue}/transitions");
+                    let plan = json!({"action": "plan", "measures": "整改", "deadline": (today + Duration::days(5)).to_string()});
+                    assert_eq!(app.call(Method::POST, &ipath, &clerk, Some(plan)).await.status, 200);
+                    assert_eq!(app.call(Method::POST, &ipath, &clerk, Some(json!({"action": "resolve", "effect": "完成"}))).await.status, 200);
+                    let close = j % 2 == 0;
+                    if close {
+                        assert_eq!(app.call(Method::POST, &ipath, &complaint_lead, Some(json!({"action": "close"}))).await.status, 200);
+                    }
+                    for c in [expected.get_mut(&id).unwrap(), by_activity.entry("complaint").or_default()] {
+                        c.resolved += 1;
+                        c.closed += u32::from(close);
+                    }
+                }
+            }
+        }
+        assert!(made >= 250, "{made} participations");
+        let period = format!("{}..{}", today - Duration::days(25), today);
+        let figures = |f: &frontline::domain::stats::Figures| Count {
+            accepted: f.participations, deputy: f.by_deputy, people: f.people_received, enforcement: f.enforcement_participations,
+            problems: f.problems_found, resolved: f.resolved, closed: f.closed,
+        };
+        let stats: Stats = app.call(Method::GET, &format!("/api/v1/stats?period={period}&group_by=unit"), &coordinator, None).await.json();
+        for (unit, want) in &expected {
+            let got = stats.groups.iter().find(|g| &g.key == unit).map(|g| figures(&g.figures)).unwrap_or_default();
+            assert_eq!(&got, want, "unit {unit}");
+        }
+        assert_eq!(stats.groups.len(), expected.len());
+        let by_lead: Stats = app.call(Method::GET, &format!("/api/v1/stats?period={period}&group_by=lead"), &coordinator, None).await.json();
+        for (lead_unit, activity) in [(&sfj, "enforcement"), (&rx, "complaint")] {
+            let got = by_lead.groups.iter().find(|g| &g.key == lead_unit).map(|g| figures(&g.figures)).unwrap();
+            assert_eq!(got, by_activity[activity], "{activity}");
+        }
+        let total = figures(&stats.total);
+        assert_eq!(total.accepted, by_activity.values().map(|c| c.accepted).sum::<u32>());
+    }
 }

@@ -25,8 +25,8 @@ use crate::config::Config;
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::calendar::{local_date, Quarter};
 use crate::domain::participation::{
-    self as rules, Action, ContactFacts, DrawFacts, Finding, ParticipantKind, Segment, SegmentType,
-    Status,
+    self as rules, Action, ContactFacts, DrawFacts, FilingRule, Finding, ParticipantKind, Segment,
+    SegmentType, Status,
 };
 use crate::domain::schedule::Mode;
 use crate::domain::unit::{Activity, Unit, UnitId};
@@ -343,7 +343,7 @@ fn utc(at: NaiveDateTime) -> DateTime<Utc> {
 fn participation_of(
     conn: &mut AnyConnection,
     row: ParticipationRow,
-    filing_days: u32,
+    filing: &FilingRule,
 ) -> Result<Participation, AppError> {
     let history: Vec<Step> = store::transitions(conn, &row.id)?
         .into_iter()
@@ -389,7 +389,7 @@ fn participation_of(
         matter_ids: serde_json::from_str(&row.matter_ids).map_err(|_| bad("matters"))?,
         people_received: u32::try_from(row.people_received).unwrap_or(0),
         allowed_actions: rules::allowed(status),
-        filing_due_on: rules::filing_due(row.activity_on, filing_days),
+        filing_due_on: filing.due(row.activity_on),
         filed_at: row.filed_at.map(utc),
         last_filed_at: row.last_filed_at.map(utc),
         created_at: utc(row.created_at),
@@ -413,7 +413,10 @@ fn participation_of(
     })
 }
 
-fn summary_of(row: ParticipationRow, filing_days: u32) -> Result<ParticipationSummary, AppError> {
+fn summary_of(
+    row: ParticipationRow,
+    filing: &FilingRule,
+) -> Result<ParticipationSummary, AppError> {
     let segments: Vec<Segment> =
         serde_json::from_str(&row.segments).map_err(|_| bad("segments"))?;
     Ok(ParticipationSummary {
@@ -425,7 +428,7 @@ fn summary_of(row: ParticipationRow, filing_days: u32) -> Result<ParticipationSu
         segment_types: segments.iter().map(Segment::kind).collect(),
         findings: segments.iter().map(|s| s.findings().len() as u32).sum(),
         people_received: u32::try_from(row.people_received).unwrap_or(0),
-        filing_due_on: rules::filing_due(row.activity_on, filing_days),
+        filing_due_on: filing.due(row.activity_on),
         filed_at: row.filed_at.map(utc),
         updated_at: utc(row.updated_at),
         id: row.id,
@@ -434,6 +437,25 @@ fn summary_of(row: ParticipationRow, filing_days: u32) -> Result<ParticipationSu
         place: row.place,
         late_days: row.late_days,
         version: row.version,
+    })
+}
+
+/// The filing deadline's rule, with the working calendar when it counts working days.
+pub fn filing_rule(
+    conn: &mut AnyConnection,
+    days: u32,
+    count: crate::domain::calendar::DayCount,
+) -> Result<FilingRule, AppError> {
+    let calendar = match count {
+        crate::domain::calendar::DayCount::Calendar => Default::default(),
+        crate::domain::calendar::DayCount::Working => {
+            crate::store::reports::work_calendar(conn, 2000, 2099)?
+        }
+    };
+    Ok(FilingRule {
+        days,
+        count,
+        calendar,
     })
 }
 
@@ -992,9 +1014,10 @@ pub async fn create_participation(
         ))
     });
     let cutoff = crate::store::now() - chrono::Duration::hours(i64::from(config.idempotency_hours));
-    let filing_days = config.filing_days;
+    let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
     let actx = ctx.audit(Some(&user));
     let outcome = crate::db::run(&pool, move |conn| {
+        let filing = filing_rule(conn, filing_days, filing_count)?;
         let fresh =
             |conn: &mut AnyConnection, key: &str| -> Result<Option<IdempotencyRow>, AppError> {
                 Ok(store::idempotency(conn, key)?.filter(|r| r.created_at >= cutoff))
@@ -1092,7 +1115,7 @@ pub async fn create_participation(
                     outcome: "success",
                 },
             )?;
-            let p = participation_of(conn, row, filing_days)?;
+            let p = participation_of(conn, row, &filing)?;
             if let Some(key) = &scope_key {
                 store::insert_idempotency(
                     conn,
@@ -1211,14 +1234,16 @@ pub async fn list_participations(
         late,
         scope,
     };
-    let (rows, more) = crate::db::run(&pool, move |conn| {
-        store::list(conn, &filter, after.as_deref(), limit)
+    let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
+    let (rows, more, filing) = crate::db::run(&pool, move |conn| {
+        let (rows, more) = store::list(conn, &filter, after.as_deref(), limit)?;
+        Ok((rows, more, filing_rule(conn, filing_days, filing_count)?))
     })
     .await?;
     let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     let items = rows
         .into_iter()
-        .map(|r| summary_of(r, config.filing_days))
+        .map(|r| summary_of(r, &filing))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(ParticipationList { items, next_cursor }))
 }
@@ -1239,12 +1264,13 @@ pub async fn get_participation(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
-    let filing_days = config.filing_days;
+    let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
     let p = crate::db::run(&pool, move |conn| {
+        let filing = filing_rule(conn, filing_days, filing_count)?;
         let row = get_row(conn, &id)?;
         let activity: Activity = row.activity.parse().map_err(|_| bad("activity"))?;
         policy::read_unit_record(&user, &row.unit_id, Some(activity))?;
-        participation_of(conn, row, filing_days)
+        participation_of(conn, row, &filing)
     })
     .await?;
     Ok(respond(StatusCode::OK, &p))
@@ -1271,9 +1297,10 @@ pub async fn update_participation(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
     let b = body.into_inner();
-    let filing_days = config.filing_days;
+    let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
     let actx = ctx.audit(Some(&user));
     let p = crate::db::run(&pool, move |conn| {
+        let filing = filing_rule(conn, filing_days, filing_count)?;
         write_transaction(conn, |conn| {
             let mut row = get_row(conn, &id)?;
             policy::act_as_unit(&user, &row.unit_id)?;
@@ -1287,7 +1314,7 @@ pub async fn update_participation(
             let b = b?;
             let activity: Activity = row.activity.parse().map_err(|_| bad("activity"))?;
             let before = audit_view(&row);
-            let stored: Participation = participation_of(conn, row.clone(), filing_days)?;
+            let stored: Participation = participation_of(conn, row.clone(), &filing)?;
             let known = finding_ids(&stored.segments);
             let on_ledger: HashMap<String, (SegmentType, Finding)> = stored
                 .segments
@@ -1350,7 +1377,7 @@ pub async fn update_participation(
                 },
             )?;
             let fresh = get_row(conn, &id)?;
-            participation_of(conn, fresh, filing_days)
+            participation_of(conn, fresh, &filing)
         })
     })
     .await?;
@@ -1526,9 +1553,10 @@ pub async fn create_participation_transition(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
     let b = body.into_inner();
-    let filing_days = config.filing_days;
+    let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
     let actx = ctx.audit(Some(&user));
     let p = crate::db::run(&pool, move |conn| {
+        let filing = filing_rule(conn, filing_days, filing_count)?;
         write_transaction(conn, |conn| {
             let mut row = get_row(conn, &id)?;
             let activity: Activity = row.activity.parse().map_err(|_| bad("activity"))?;
@@ -1575,7 +1603,7 @@ pub async fn create_participation_transition(
                 // Lateness is judged on the first filing (R3), against the activity date as it
                 // stands now: a date corrected after a return is judged anew.
                 let first = *row.filed_at.get_or_insert(now);
-                let days = rules::late_days(row.activity_on, local_date(crate::store::utc(first)), filing_days);
+                let days = filing.late_days(row.activity_on, local_date(crate::store::utc(first)));
                 row.late_days = Some(days);
                 late = Some(days);
                 row.last_filed_at = Some(now);
@@ -1600,7 +1628,7 @@ pub async fn create_participation_transition(
             let changes = serde_json::json!({"status": {"before": from, "after": to}, "reason": {"before": null, "after": reason}, "late_days": {"before": null, "after": late}, "issues_opened": {"before": null, "after": opened}});
             audit::record(conn, &actx, AuditEntry { action: "participation.transition", target_type: Some("participation"), target_id: Some(&id), changes: Some(changes), outcome: "success" })?;
             let fresh = get_row(conn, &id)?;
-            participation_of(conn, fresh, filing_days)
+            participation_of(conn, fresh, &filing)
         })
     })
     .await?;

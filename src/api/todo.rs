@@ -14,7 +14,6 @@ use crate::db::{AnyConnection, DbPool};
 use crate::domain::account::Role;
 use crate::domain::calendar::{self, local_date, Quarter};
 use crate::domain::ledger;
-use crate::domain::participation as participation_rules;
 use crate::domain::todo::{self, TodoItem, TodoKind};
 use crate::domain::unit::Activity;
 use crate::error::AppError;
@@ -50,6 +49,12 @@ fn unit_items(
     today: NaiveDate,
     out: &mut Vec<TodoItem>,
 ) -> Result<(), AppError> {
+    let filing = crate::api::participations::filing_rule(
+        conn,
+        config.filing_days,
+        config.day_count("filing"),
+    )?;
+    let calendar = crate::store::reports::work_calendar(conn, today.year() - 1, today.year() + 1)?;
     for status in ["draft", "returned"] {
         let f = participations::Filter {
             unit_id: Some(unit.to_owned()),
@@ -62,7 +67,7 @@ fn unit_items(
             } else {
                 (TodoKind::CorrectParticipation, "修改后重新备案（已退回）")
             };
-            let due = participation_rules::filing_due(p.activity_on, config.filing_days);
+            let due = filing.due(p.activity_on);
             out.push(TodoItem::new(
                 kind,
                 format!(
@@ -99,9 +104,12 @@ fn unit_items(
     if reports_lists_missing(conn, unit, quarter)? {
         let first = NaiveDate::from_ymd_opt(quarter.year(), quarter.last_month(), 1)
             .unwrap_or_else(|| quarter.first_day());
-        let due = first
-            .with_day(config.issue_list_day.min(28))
-            .unwrap_or(first);
+        let due = calendar.roll(
+            first
+                .with_day(config.issue_list_day.min(28))
+                .unwrap_or(first),
+            config.day_count("issue_list"),
+        );
         out.push(TodoItem::new(
             TodoKind::SendIssueList,
             format!("报送 {quarter} 问题清单、需求清单和解决措施清单"),

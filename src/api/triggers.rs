@@ -126,10 +126,20 @@ pub async fn create_trigger(
             "must not be blank",
         )]));
     }
-    let due_on = crate::domain::trigger::due_on(raised_on, config.immediate_response_days);
+    let (days, count) = (
+        config.immediate_response_days,
+        config.day_count("immediate_response"),
+    );
     let actx = ctx.audit(Some(&user));
     let created_by = user.id.clone();
     let row = crate::db::run(&pool, move |conn| {
+        // R8: raised day 0, answered by day `days`, in calendar or working days.
+        let due_on = match count {
+            crate::domain::calendar::DayCount::Calendar => crate::domain::trigger::due_on(raised_on, days),
+            crate::domain::calendar::DayCount::Working => {
+                crate::store::reports::work_calendar(conn, 2000, 2099)?.add(raised_on, days, count)
+            }
+        };
         if crate::store::units::get(conn, unit)?.is_none() {
             return Err(AppError::Validation(vec![FieldIssue::new("unit_id", "unknown_unit", "没有该单位", "no such unit")]));
         }

@@ -8,6 +8,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::calendar::{DayCount, WorkCalendar};
 use super::ledger::IssueKind;
 use super::service_record::three_months_before;
 use super::unit::Activity;
@@ -78,16 +79,38 @@ pub fn editable(status: Status) -> bool {
     matches!(status, Status::Draft | Status::Returned)
 }
 
-/// The last local date a participation of `activity_on` is filed on time (R3): the activity
-/// date is day 0, so `activity_on + filing_days`, until the end of that day.
-pub fn filing_due(activity_on: NaiveDate, filing_days: u32) -> NaiveDate {
-    activity_on + chrono::Duration::days(i64::from(filing_days))
+/// How the filing deadline is counted (R3): `days` after the activity date, which is day 0, in
+/// calendar days or in working days of `calendar`.
+#[derive(Clone, Debug)]
+pub struct FilingRule {
+    /// `FRONTLINE_FILING_DAYS`.
+    pub days: u32,
+    /// Calendar or working days.
+    pub count: DayCount,
+    /// The working calendar.
+    pub calendar: WorkCalendar,
 }
 
-/// Days a filing on `filed_on` is late (0 when on time).
-pub fn late_days(activity_on: NaiveDate, filed_on: NaiveDate, filing_days: u32) -> i32 {
-    let late = (filed_on - filing_due(activity_on, filing_days)).num_days();
-    i32::try_from(late.max(0)).unwrap_or(i32::MAX)
+impl FilingRule {
+    /// `days` calendar days, the default.
+    pub fn calendar_days(days: u32) -> Self {
+        FilingRule {
+            days,
+            count: DayCount::Calendar,
+            calendar: WorkCalendar::default(),
+        }
+    }
+
+    /// The last local date a participation of `activity_on` is filed on time, until the end of
+    /// that day.
+    pub fn due(&self, activity_on: NaiveDate) -> NaiveDate {
+        self.calendar.add(activity_on, self.days, self.count)
+    }
+
+    /// Days a filing on `filed_on` is late (0 when on time).
+    pub fn late_days(&self, activity_on: NaiveDate, filed_on: NaiveDate) -> i32 {
+        super::calendar::days_late(self.due(activity_on), filed_on)
+    }
 }
 
 crate::text_enum! {
@@ -1657,13 +1680,22 @@ mod tests {
     #[test]
     fn filing_is_due_three_days_after_the_activity_and_late_the_day_after() {
         let on = d(2026, 11, 20);
-        assert_eq!(filing_due(on, 3), d(2026, 11, 23));
-        assert_eq!(late_days(on, on, 3), 0);
-        assert_eq!(late_days(on, d(2026, 11, 23), 3), 0);
-        assert_eq!(late_days(on, d(2026, 11, 24), 3), 1);
-        assert_eq!(late_days(on, d(2026, 12, 3), 3), 10);
-        assert_eq!(late_days(on, d(2026, 11, 20), 0), 0);
-        assert_eq!(late_days(on, d(2026, 11, 21), 0), 1);
+        let three = FilingRule::calendar_days(3);
+        assert_eq!(three.due(on), d(2026, 11, 23));
+        assert_eq!(three.late_days(on, on), 0);
+        assert_eq!(three.late_days(on, d(2026, 11, 23)), 0);
+        assert_eq!(three.late_days(on, d(2026, 11, 24)), 1);
+        assert_eq!(three.late_days(on, d(2026, 12, 3)), 10);
+        let zero = FilingRule::calendar_days(0);
+        assert_eq!(zero.late_days(on, d(2026, 11, 20)), 0);
+        assert_eq!(zero.late_days(on, d(2026, 11, 21)), 1);
+        // In working days: Friday 2026-11-20 plus three is Wednesday 11-25.
+        let working = FilingRule {
+            count: DayCount::Working,
+            ..three
+        };
+        assert_eq!(working.due(on), d(2026, 11, 25));
+        assert_eq!(working.late_days(on, d(2026, 11, 26)), 1);
     }
 
     #[test]
