@@ -124,6 +124,16 @@ both_backends! {
         assert_eq!(merged[0].report_id.as_deref(), Some(r.id.as_str()));
         assert_eq!(merged[0].narrative.as_ref().unwrap().results, "压减材料8项");
         assert_eq!(d.due_on, None);
+        let ended: Vec<String> = (0..3)
+            .map(|m| quarter.first_day().checked_add_months(chrono::Months::new(m)).unwrap())
+            .filter(|first| first.checked_add_months(chrono::Months::new(1)).unwrap() <= local_date(Utc::now()))
+            .map(|first| first.format("%Y-%m").to_string())
+            .collect();
+        assert_eq!(merged[0].monthly_missing, ended, "the quarter's ended months without monthly figures");
+        // A summary with its narrative exports to CSV (rows of unequal length).
+        let res = app.call(Method::GET, &format!("/api/v1/reports/{}/export", r.id), &a.window, None).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert!(res.text().contains("下季度工作计划,下季度覆盖全部事项"));
         assert_eq!(app.call(Method::POST, "/api/v1/reports", &a.window, Some(json!({"kind": "district_quarterly", "period": quarter.to_string()}))).await.status, 403);
         let next = quarter.next().to_string();
         assert_eq!(app.call(Method::POST, "/api/v1/reports", &a.window, Some(json!({"kind": "quarterly", "period": next, "narrative": narrative}))).await.status, 422);
@@ -175,6 +185,8 @@ both_backends! {
         assert_eq!(res.status, 200);
         let text = res.text();
         assert!(text.contains("区档案馆") && !text.contains("王建国"), "units named, no person");
+        let public: serde_json::Value = res.json();
+        assert_eq!(public["items"][0]["figures"]["enforcement_content"], json!([]), "counts only, no record's content");
         let bad = json!({"quarter": calendar::Quarter::of(local_date(Utc::now())).next().to_string(), "title": "t", "body": "b"});
         assert_eq!(app.call(Method::POST, "/api/v1/bulletins", &a.coordinator, Some(bad)).await.status, 422);
     }

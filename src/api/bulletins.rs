@@ -61,7 +61,7 @@ pub struct Bulletin {
     pub body: String,
     /// The district report it draws on.
     pub report_id: Option<String>,
-    /// That report's district-wide figures.
+    /// That report's district-wide counts (no record's content).
     pub figures: Option<Figures>,
     /// The units named, with why.
     pub listed: Vec<ListedUnit>,
@@ -173,7 +173,11 @@ pub async fn create_bulletin(
                     .filter(|r| r.kind == "district_quarterly" && r.period == quarter.to_string())
                     .ok_or_else(|| AppError::Validation(vec![FieldIssue::new("report_id", "not_district_report", "须为该季度的全区季度报告", "must be the quarter's district report")]))?;
                 let stats: crate::api::stats::Stats = serde_json::from_str(&r.statistics).map_err(|_| bad("report"))?;
-                Some(stats.total)
+                // The public sees counts only: no record's content, no matter list.
+                let mut total = stats.total;
+                total.enforcement_content.clear();
+                total.matter_ids.clear();
+                Some(total)
             }
         };
         let period = Period { from: quarter.first_day(), to: quarter.last_day() };

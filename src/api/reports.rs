@@ -84,6 +84,10 @@ pub struct MergedSummary {
     pub missing: bool,
     /// Its lead's narrative.
     pub narrative: Option<Narrative>,
+    /// Days the summary was late (R12).
+    pub late_days: Option<i32>,
+    /// The quarter's months (ended) whose monthly statistics the lead has not submitted.
+    pub monthly_missing: Vec<String>,
 }
 
 /// A submitted report.
@@ -117,6 +121,18 @@ pub struct Report {
 
 fn bad(what: &str) -> AppError {
     AppError::internal(format!("unreadable report {what}"))
+}
+
+/// What of a report a lead of another activity does not see: the enforcement participations'
+/// content (it reads those records only for its own activity).
+fn redact_for(user: &AuthUser, mut r: Report) -> Report {
+    if user.role == Role::Lead && user.lead_activity != Some(Activity::Enforcement) {
+        r.statistics.total.enforcement_content.clear();
+        for g in &mut r.statistics.groups {
+            g.figures.enforcement_content.clear();
+        }
+    }
+    r
 }
 
 fn report_of(r: ReportRow) -> Result<Report, AppError> {
@@ -271,11 +287,24 @@ pub async fn create_report(
                 let mut out = Vec::new();
                 for a in Activity::ALL {
                     let latest = store::latest(conn, ReportKind::Quarterly.as_str(), &b.period, a.as_str())?;
+                    let mut monthly_missing = Vec::new();
+                    if let Some(q) = quarter {
+                        for m in 0..3 {
+                            let first = q.first_day().checked_add_months(chrono::Months::new(m)).unwrap_or(q.first_day());
+                            let name = first.format("%Y-%m").to_string();
+                            let ended = first.checked_add_months(chrono::Months::new(1)).is_some_and(|n| n <= today);
+                            if ended && store::latest(conn, ReportKind::Monthly.as_str(), &name, a.as_str())?.is_none() {
+                                monthly_missing.push(name);
+                            }
+                        }
+                    }
                     out.push(MergedSummary {
                         activity: *a,
                         missing: latest.is_none(),
                         narrative: latest.as_ref().and_then(|r| r.narrative.as_deref()).map(serde_json::from_str).transpose().map_err(|_| bad("narrative"))?,
+                        late_days: latest.as_ref().and_then(|r| r.late_days),
                         report_id: latest.map(|r| r.id),
+                        monthly_missing,
                     });
                 }
                 Some(out)
@@ -390,7 +419,7 @@ pub async fn list_reports(
     let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     let items = rows
         .into_iter()
-        .map(report_of)
+        .map(|r| report_of(r).map(|r| redact_for(&user, r)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(ReportList { items, next_cursor }))
 }
@@ -412,7 +441,7 @@ async fn load(pool: &DbPool, user: &AuthUser, id: &str) -> Result<Report, AppErr
             return Err(AppError::Forbidden { code: "role" });
         }
     }
-    report_of(row)
+    Ok(redact_for(user, report_of(row)?))
 }
 
 /// Reads one report.
@@ -527,7 +556,10 @@ pub async fn get_report_export(
     }
     let (bytes, mime, ext) = match format {
         crate::api::issues_export::ExportFormat::Csv => {
-            let mut out = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
+            // The narrative's rows are shorter than the figures' rows.
+            let mut out = csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(b"\xEF\xBB\xBF".to_vec());
             for row in &rows {
                 out.write_record(
                     row.iter()

@@ -211,10 +211,25 @@ pub fn compute_stats(
             continue;
         }
         let history = by_issue.remove(&r.id).unwrap_or_default();
+        // The issue as it stood at the end of the judged day: its last status, and the deadline
+        // its steps had set by then (none before it was on the ledger).
         let status = history
             .last()
             .map(|e| e.to_status.clone())
-            .unwrap_or(r.status);
+            .unwrap_or_else(|| "open".into());
+        let mut deadline = None;
+        for e in &history {
+            let set = e
+                .changes
+                .as_deref()
+                .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
+                .and_then(|c| c.get("deadline").map(|d| d["after"].clone()));
+            if let Some(v) = set {
+                deadline = v
+                    .as_str()
+                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            }
+        }
         issues.push(IssueFacts {
             kind: r.kind.parse().map_err(|_| bad("issue kind"))?,
             status_at_end: status.parse().map_err(|_| bad("issue status"))?,
@@ -226,7 +241,7 @@ pub fn compute_stats(
             unit_id: r.unit_id,
             activity,
             found_on: r.found_on,
-            deadline: r.deadline,
+            deadline,
         });
     }
     let (groups, total) = rules::compute(period, as_of, group_by, &lead_of, &parts, &issues);

@@ -1,6 +1,6 @@
 //! `GET /api/v1/todo`: what is due and overdue for the caller, by role.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use actix_web::{get, web, HttpResponse};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -81,24 +81,27 @@ fn unit_items(
             ));
         }
     }
-    let f = issues::Filter {
-        unit_id: Some(unit.to_owned()),
-        due_before: Some(today + chrono::Duration::days(ISSUE_HORIZON_DAYS + 1)),
-        ..Default::default()
-    };
-    for i in issues::list(conn, &f, None, MAX)?.0 {
-        if matches!(i.status.as_str(), "open" | "rectifying") {
-            out.push(TodoItem::new(
-                TodoKind::IssueDeadline,
-                format!(
-                    "问题台账第{}号整改时限将至或已逾期：{}",
-                    i.seq, i.description
-                ),
-                Some(format!("/api/v1/issues/{}", i.id)),
-                i.deadline,
-                today,
-            ));
-        }
+    let mut due = Vec::new();
+    for status in ["open", "rectifying"] {
+        let f = issues::Filter {
+            unit_id: Some(unit.to_owned()),
+            status: Some(status.into()),
+            due_before: Some(today + chrono::Duration::days(ISSUE_HORIZON_DAYS + 1)),
+            ..Default::default()
+        };
+        due.extend(issues::list(conn, &f, None, MAX)?.0);
+    }
+    for i in due {
+        out.push(TodoItem::new(
+            TodoKind::IssueDeadline,
+            format!(
+                "问题台账第{}号整改时限将至或已逾期：{}",
+                i.seq, i.description
+            ),
+            Some(format!("/api/v1/issues/{}", i.id)),
+            i.deadline,
+            today,
+        ));
     }
     let quarter = Quarter::of(today);
     if reports_lists_missing(conn, unit, quarter)? {
@@ -158,7 +161,7 @@ fn review_items(
     conn: &mut AnyConnection,
     activity: Option<Activity>,
     own_unit: Option<&str>,
-    lead_units: &HashSet<String>,
+    lead_units: &HashMap<String, String>,
     coordinator: bool,
     config: &Config,
     today: NaiveDate,
@@ -168,17 +171,35 @@ fn review_items(
     // departments' own records and the issues without activity.
     let mine = |unit: &str, act: Option<&str>| -> bool {
         if coordinator {
-            act.is_none() || lead_units.contains(unit)
+            // A lead department's own record of the activity it leads (policy::review_*).
+            act.is_none() || lead_units.get(unit).map(String::as_str) == act
         } else {
             act == activity.map(|a| a.as_str()) && own_unit != Some(unit)
         }
     };
-    let f = participations::Filter {
-        activity: activity.map(|a| a.as_str().to_owned()),
-        status: Some("filed".into()),
-        ..Default::default()
+    // The coordinator's filings are the lead departments' own: one query per lead unit.
+    let filters: Vec<participations::Filter> = if coordinator {
+        lead_units
+            .iter()
+            .map(|(unit, act)| participations::Filter {
+                unit_id: Some(unit.clone()),
+                activity: Some(act.clone()),
+                status: Some("filed".into()),
+                ..Default::default()
+            })
+            .collect()
+    } else {
+        vec![participations::Filter {
+            activity: activity.map(|a| a.as_str().to_owned()),
+            status: Some("filed".into()),
+            ..Default::default()
+        }]
     };
-    for p in participations::list(conn, &f, None, MAX)?.0 {
+    let mut filed = Vec::new();
+    for f in &filters {
+        filed.extend(participations::list(conn, f, None, MAX)?.0);
+    }
+    for p in filed {
         if mine(&p.unit_id, Some(&p.activity)) {
             out.push(TodoItem::new(
                 TodoKind::ReviewParticipation,
@@ -333,10 +354,12 @@ pub async fn get_todo(
     let items = crate::db::run(&pool, move |conn| {
         let mut out = Vec::new();
         let units = crate::store::units::list(conn, &Default::default(), None, 10_000)?.items;
-        let lead_units: HashSet<String> = units
+        let lead_units: HashMap<String, String> = units
             .iter()
-            .filter(|u| u.lead_activity.is_some())
-            .map(|u| u.id.to_string())
+            .filter_map(|u| {
+                u.lead_activity
+                    .map(|a| (u.id.to_string(), a.as_str().to_owned()))
+            })
             .collect();
         let participating: HashMap<String, bool> = units
             .iter()

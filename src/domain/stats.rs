@@ -69,6 +69,7 @@ pub struct IssueFacts {
 
 /// Counts on the five-level scale.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct Levels {
     /// 非常满意.
     pub very_satisfied: u32,
@@ -96,6 +97,7 @@ impl Levels {
 
 /// The follow-up calls' ratings.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct CallFigures {
     /// Valid calls (reached and answered).
     pub valid_calls: u32,
@@ -120,8 +122,10 @@ pub struct EnforcementItem {
     pub summary: String,
 }
 
-/// The figures of one group (or of all).
+/// The figures of one group (or of all). Stored in reports: a field added later reads as its
+/// default from older snapshots.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct Figures {
     /// Accepted participations (参与人次).
     pub participations: u32,
@@ -147,7 +151,8 @@ pub struct Figures {
     pub resolved: u32,
     /// Issues closed (销号) in the period, verified by a lead or the coordinator.
     pub closed: u32,
-    /// Issues overdue at the end of the period (or today, while it runs).
+    /// Issues overdue as of the end of the judged day (the period's last day, or today while it
+    /// runs): a deadline on or before that day has passed.
     pub overdue: u32,
     /// Re-checks (回头看) made in the period.
     pub rechecked: u32,
@@ -214,9 +219,12 @@ pub fn compute(
             .extend(p.matter_ids.iter().cloned());
         all_matters.extend(p.matter_ids.iter().cloned());
     }
+    // Judged as of the end of `end`: a deadline on `end` itself has passed (DOMAIN.md).
+    let after_end = end.succ_opt().unwrap_or(end);
     for i in issues {
-        let found = period.contains(i.found_on);
-        let overdue = super::ledger::overdue(i.status_at_end, i.deadline, end);
+        // A withdrawn issue was entered by mistake: it counts for nothing.
+        let found = period.contains(i.found_on) && i.status_at_end != IssueStatus::Withdrawn;
+        let overdue = super::ledger::overdue(i.status_at_end, i.deadline, after_end);
         if !found && !overdue && i.steps_in_period.is_empty() {
             continue;
         }
@@ -370,8 +378,8 @@ mod tests {
             (1, 1, 1, 1)
         );
         assert_eq!(
-            total.overdue, 1,
-            "deadline 07-30 passed by 07-31; 07-31 itself is in time"
+            total.overdue, 2,
+            "judged at the end of 07-31: deadlines 07-30 and 07-31 have passed"
         );
         assert_eq!(total.calls.valid_calls, 3);
         assert_eq!(
@@ -402,5 +410,20 @@ mod tests {
         assert_eq!(by_lead["L2"].enforcement_participations, 1);
         assert_eq!(by_lead["L2"].relapsed, 1);
         assert_eq!(by_lead["L1"].overdue, 1);
+        let withdrawn = vec![issue(
+            "a",
+            None,
+            d(2026, 7, 2),
+            IssueStatus::Withdrawn,
+            None,
+            &[],
+        )];
+        let (_, t) = compute(july, d(2026, 7, 31), GroupBy::Unit, &leads, &[], &withdrawn);
+        assert_eq!(t.problems_found, 0, "a withdrawn issue counts for nothing");
+        let (_, t) = compute(july, d(2026, 7, 29), GroupBy::Unit, &leads, &[], &issues);
+        assert_eq!(
+            t.overdue, 0,
+            "judged at the end of 07-29 no deadline has passed"
+        );
     }
 }
