@@ -85,12 +85,13 @@ pub struct Config {
 }
 
 /// The deadlines `FRONTLINE_WORKING_DAY_DEADLINES` may switch to working days.
-pub const WORKING_DAY_DEADLINES: [&str; 5] = [
+pub const WORKING_DAY_DEADLINES: [&str; 6] = [
     "filing",
     "immediate_response",
     "issue_list",
     "monthly_report",
     "quarterly_summary",
+    "recheck",
 ];
 
 impl Config {

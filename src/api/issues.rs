@@ -22,7 +22,7 @@ use crate::config::Config;
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::calendar::{local_date, Quarter};
 use crate::domain::ledger::{
-    self as rules, Actor, IssueAction, IssueKind, IssueSource, IssueStatus,
+    self as rules, Actor, IssueAction, IssueKind, IssueSource, IssueStatus, RecheckRule,
 };
 use crate::domain::unit::Activity;
 use crate::error::{AppError, FieldIssue};
@@ -101,7 +101,7 @@ fn today() -> NaiveDate {
 }
 
 /// The issue as the API shows it, with what is computed from today's date.
-pub fn issue_of(r: IssueRow, recheck_days: u32) -> Result<Issue, AppError> {
+pub fn issue_of(r: IssueRow, recheck: &RecheckRule) -> Result<Issue, AppError> {
     let status: IssueStatus = r.status.parse().map_err(|_| bad("status"))?;
     let closed_on = r.closed_at.map(|c| local_date(crate::store::utc(c)));
     Ok(Issue {
@@ -116,7 +116,7 @@ pub fn issue_of(r: IssueRow, recheck_days: u32) -> Result<Issue, AppError> {
         overdue: rules::overdue(status, r.deadline, today()),
         recheck_due_on: closed_on
             .filter(|_| status == IssueStatus::Closed)
-            .map(|c| rules::recheck_due_on(c, recheck_days)),
+            .map(|c| recheck.due_on(c)),
         allowed_actions: rules::allowed(status, r.immediate),
         resolved_at: r.resolved_at.map(crate::store::utc),
         closed_at: r.closed_at.map(crate::store::utc),
@@ -142,6 +142,25 @@ pub fn issue_of(r: IssueRow, recheck_days: u32) -> Result<Issue, AppError> {
         owner: r.owner,
         version: r.version,
     })
+}
+
+/// The re-check window's rule, with the working calendar when it counts working days.
+pub async fn recheck_rule(pool: &DbPool, config: &Config) -> Result<RecheckRule, AppError> {
+    let days = config.recheck_days;
+    match config.day_count("recheck") {
+        crate::domain::calendar::DayCount::Calendar => Ok(RecheckRule::calendar_days(days)),
+        count => {
+            let calendar = crate::db::run(pool, |conn| {
+                crate::store::reports::work_calendar(conn, 2000, 2099)
+            })
+            .await?;
+            Ok(RecheckRule {
+                days,
+                count,
+                calendar,
+            })
+        }
+    }
 }
 
 fn respond(status: StatusCode, i: &Issue) -> HttpResponse {
@@ -278,7 +297,7 @@ pub async fn create_issue(
             "must not be blank",
         )]));
     }
-    let recheck_days = config.recheck_days;
+    let recheck = recheck_rule(&pool, &config).await?;
     let actx = ctx.audit(Some(&user));
     let issue = crate::db::run(&pool, move |conn| {
         write_transaction(conn, |conn| {
@@ -336,7 +355,7 @@ pub async fn create_issue(
                     outcome: "success",
                 },
             )?;
-            issue_of(row, recheck_days)
+            issue_of(row, &recheck)
         })
     })
     .await?;
@@ -398,7 +417,7 @@ pub fn filter_of(
     user: &AuthUser,
     p: &ListIssuesParams,
     params: &mut Params,
-    recheck_days: u32,
+    rule: &RecheckRule,
 ) -> Result<store::Filter, AppError> {
     let kind = params.enumeration::<IssueKind>("kind", p.kind.as_deref());
     let status = params.enumeration::<IssueStatus>("status", p.status.as_deref());
@@ -460,7 +479,7 @@ pub fn filter_of(
         q: q.map(crate::store::like_pattern),
         // Closed on or after the local day the window starts: its midnight in Shanghai, in UTC.
         recheck_since: recheck.filter(|r| *r).map(|_| {
-            rules::recheck_window_start(today, recheck_days)
+            rule.window_start(today)
                 .and_hms_opt(0, 0, 0)
                 .unwrap_or_default()
                 - chrono::Duration::hours(8)
@@ -495,7 +514,8 @@ pub async fn list_issues(
             "for the export only (/issues/export)",
         ));
     }
-    let filter = filter_of(&user, &p, &mut params, config.recheck_days);
+    let recheck = recheck_rule(&pool, &config).await?;
+    let filter = filter_of(&user, &p, &mut params, &recheck);
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
     params.finish()?;
     let filter = filter?;
@@ -506,7 +526,7 @@ pub async fn list_issues(
     let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
     let items = rows
         .into_iter()
-        .map(|r| issue_of(r, config.recheck_days))
+        .map(|r| issue_of(r, &recheck))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(HttpResponse::Ok().json(IssueList { items, next_cursor }))
 }
@@ -531,7 +551,7 @@ pub async fn get_issue(
     policy::read_unit_record(&user, &row.unit_id, activity_of(&row)?)?;
     Ok(respond(
         StatusCode::OK,
-        &issue_of(row, config.recheck_days)?,
+        &issue_of(row, &recheck_rule(&pool, &config).await?)?,
     ))
 }
 
@@ -592,7 +612,7 @@ pub async fn update_issue(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
     let b = body.into_inner();
-    let recheck_days = config.recheck_days;
+    let recheck = recheck_rule(&pool, &config).await?;
     let actx = ctx.audit(Some(&user));
     let issue = crate::db::run(&pool, move |conn| {
         write_transaction(conn, |conn| {
@@ -706,7 +726,7 @@ pub async fn update_issue(
                     outcome: "success",
                 },
             )?;
-            issue_of(get_row(conn, &id)?, recheck_days)
+            issue_of(get_row(conn, &id)?, &recheck)
         })
     })
     .await?;
@@ -760,7 +780,7 @@ pub async fn create_issue_transition(
 ) -> Result<HttpResponse, AppError> {
     let id = parse_id(&id)?.to_string();
     let b = body.into_inner();
-    let recheck_days = config.recheck_days;
+    let recheck = recheck_rule(&pool, &config).await?;
     let actx = ctx.audit(Some(&user));
     let issue = crate::db::run(&pool, move |conn| {
         write_transaction(conn, |conn| {
@@ -956,7 +976,7 @@ pub async fn create_issue_transition(
                     outcome: "success",
                 },
             )?;
-            issue_of(get_row(conn, &id)?, recheck_days)
+            issue_of(get_row(conn, &id)?, &recheck)
         })
     })
     .await?;
@@ -1131,7 +1151,7 @@ pub async fn create_issue_list(
         )]));
     }
     policy::act_as_unit(&user, &unit_id)?;
-    let recheck_days = config.recheck_days;
+    let recheck = recheck_rule(&pool, &config).await?;
     let actx = ctx.audit(Some(&user));
     let submitted = crate::db::run(&pool, move |conn| {
         write_transaction(conn, |conn| {
@@ -1147,7 +1167,7 @@ pub async fn create_issue_list(
                 let (rows, more) = store::list(conn, &filter, after.as_deref(), 1000)?;
                 after = rows.last().map(|r| r.id.clone());
                 for r in rows {
-                    issues.push(issue_of(r, recheck_days)?);
+                    issues.push(issue_of(r, &recheck)?);
                 }
                 if !more {
                     break;

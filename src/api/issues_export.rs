@@ -457,7 +457,8 @@ pub async fn get_issues_export(
             ));
         }
     }
-    let filter = filter_of(&user, &p, &mut params, config.recheck_days);
+    let recheck = crate::api::issues::recheck_rule(&pool, &config).await?;
+    let filter = filter_of(&user, &p, &mut params, &recheck);
     params.finish()?;
     let filter = filter?;
     let quarter = p.quarter.clone();

@@ -230,7 +230,13 @@ fn review_items(
             ));
         }
     }
-    let since = ledger::recheck_window_start(today, config.recheck_days)
+    let recheck = ledger::RecheckRule {
+        days: config.recheck_days,
+        count: config.day_count("recheck"),
+        calendar: reports::work_calendar(conn, today.year() - 1, today.year() + 1)?,
+    };
+    let since = recheck
+        .window_start(today)
         .and_hms_opt(0, 0, 0)
         .unwrap_or_default()
         - chrono::Duration::hours(8);
@@ -246,7 +252,7 @@ fn review_items(
                 TodoKind::RecheckIssue,
                 format!("已销号问题待回头看：{}", i.description),
                 Some(format!("/api/v1/issues/{}", i.id)),
-                closed_on.map(|c| ledger::recheck_due_on(c, config.recheck_days)),
+                closed_on.map(|c| recheck.due_on(c)),
                 today,
             ));
         }

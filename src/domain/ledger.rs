@@ -4,6 +4,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::calendar::{DayCount, WorkCalendar};
+
 crate::text_enum! {
     /// What an issue is (Annex 2: 发现问题 or 企业群众或一线工作人员反映的需求).
     pub enum IssueKind {
@@ -160,16 +162,50 @@ pub fn overdue_at(status: IssueStatus, deadline: Option<NaiveDate>, now: DateTim
     overdue(status, deadline, super::calendar::local_date(now))
 }
 
-/// The last local date of the re-check window of an issue closed on `closed_on` (R11): the
-/// closing day is day 0.
-pub fn recheck_due_on(closed_on: NaiveDate, recheck_days: u32) -> NaiveDate {
-    closed_on + chrono::Duration::days(i64::from(recheck_days))
+/// How the re-check window is counted (R11): `days` after the closing date, which is day 0,
+/// in calendar days or in working days of `calendar`.
+#[derive(Clone, Debug)]
+pub struct RecheckRule {
+    /// `FRONTLINE_RECHECK_DAYS`.
+    pub days: u32,
+    /// Calendar or working days.
+    pub count: DayCount,
+    /// The working calendar.
+    pub calendar: WorkCalendar,
 }
 
-/// The first local date the issues closed that day or later still have their re-check window
-/// open on `today`.
-pub fn recheck_window_start(today: NaiveDate, recheck_days: u32) -> NaiveDate {
-    today - chrono::Duration::days(i64::from(recheck_days))
+impl RecheckRule {
+    /// `days` calendar days, the default.
+    pub fn calendar_days(days: u32) -> Self {
+        RecheckRule {
+            days,
+            count: DayCount::Calendar,
+            calendar: WorkCalendar::default(),
+        }
+    }
+
+    /// The last local date of the re-check window of an issue closed on `closed_on`.
+    pub fn due_on(&self, closed_on: NaiveDate) -> NaiveDate {
+        self.calendar.add(closed_on, self.days, self.count)
+    }
+
+    /// The first closing date whose window is still open on `today`.
+    pub fn window_start(&self, today: NaiveDate) -> NaiveDate {
+        match self.count {
+            DayCount::Calendar => today - chrono::Duration::days(i64::from(self.days)),
+            DayCount::Working => {
+                // Step back while the day before still has its window open today.
+                let mut start = today;
+                while let Some(prev) = start.pred_opt() {
+                    if self.due_on(prev) < today {
+                        break;
+                    }
+                    start = prev;
+                }
+                start
+            }
+        }
+    }
 }
 
 /// The Annex 2 column titles, in the form's order.
@@ -296,8 +332,19 @@ mod tests {
 
     #[test]
     fn the_recheck_window_counts_the_closing_day_as_day_zero() {
-        assert_eq!(recheck_due_on(d(2026, 9, 1), 90), d(2026, 11, 30));
-        assert_eq!(recheck_window_start(d(2026, 11, 30), 90), d(2026, 9, 1));
+        let rule = RecheckRule::calendar_days(90);
+        assert_eq!(rule.due_on(d(2026, 9, 1)), d(2026, 11, 30));
+        assert_eq!(rule.window_start(d(2026, 11, 30)), d(2026, 9, 1));
+        // In working days (weekends only here): closed Friday 11-20, 3 working days → Wed 11-25;
+        // on Wed 11-25 the window of an issue closed Fri 11-20 is still open, of Thu 11-19 not.
+        let working = RecheckRule {
+            days: 3,
+            count: DayCount::Working,
+            calendar: WorkCalendar::default(),
+        };
+        assert_eq!(working.due_on(d(2026, 11, 20)), d(2026, 11, 25));
+        assert_eq!(working.due_on(d(2026, 11, 19)), d(2026, 11, 24));
+        assert_eq!(working.window_start(d(2026, 11, 25)), d(2026, 11, 20));
     }
 
     #[test]
