@@ -578,18 +578,7 @@ pub async fn get_unit_coverage(
     let this_year = crate::domain::calendar::local_date(chrono::Utc::now()).year();
     let year = match params.year.as_deref() {
         None => this_year,
-        Some(raw) => raw
-            .parse::<i32>()
-            .ok()
-            .filter(|y| (2000..=2099).contains(y))
-            .ok_or_else(|| {
-                AppError::invalid_parameter(
-                    "year",
-                    "out_of_range",
-                    "须为 2000 到 2099 的年份",
-                    "a year from 2000 to 2099",
-                )
-            })?,
+        Some(raw) => crate::api::query::parse_year(raw)?,
     };
     crate::api::units::must_exist(&pool, unit).await?;
     let coverage = crate::db::run(&pool, move |conn| {

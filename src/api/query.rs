@@ -97,6 +97,21 @@ impl Params {
     }
 }
 
+/// A year from 2000 to 2099 given as a path or query parameter `year` (400 otherwise).
+pub fn parse_year(raw: &str) -> Result<i32, AppError> {
+    raw.parse::<i32>()
+        .ok()
+        .filter(|y| (2000..=2099).contains(y))
+        .ok_or_else(|| {
+            AppError::invalid_parameter(
+                "year",
+                "out_of_range",
+                "须为 2000 到 2099 的年份",
+                "a year from 2000 to 2099",
+            )
+        })
+}
+
 /// The refusal of a value that is not a quarter.
 pub fn quarter_issue(field: &str) -> FieldIssue {
     FieldIssue::new(

@@ -649,20 +649,6 @@ fn calendar_of(rows: Vec<CalendarDayRow>) -> CalendarYear {
     CalendarYear { holidays, workdays }
 }
 
-fn year_of(raw: &str) -> Result<i32, AppError> {
-    raw.parse::<i32>()
-        .ok()
-        .filter(|y| (2000..=2099).contains(y))
-        .ok_or_else(|| {
-            AppError::invalid_parameter(
-                "year",
-                "out_of_range",
-                "须为 2000 到 2099 的年份",
-                "a year from 2000 to 2099",
-            )
-        })
-}
-
 /// Reads a year's working calendar (every signed-in account).
 #[utoipa::path(
     tag = "reports",
@@ -677,7 +663,7 @@ pub async fn get_calendar_year(
     pool: web::Data<DbPool>,
     year: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    let year = year_of(&year)?;
+    let year = crate::api::query::parse_year(&year)?;
     let rows = crate::db::run(&pool, move |conn| store::calendar_year(conn, year)).await?;
     Ok(HttpResponse::Ok().json(calendar_of(rows)))
 }
@@ -701,7 +687,7 @@ pub async fn update_calendar_year(
     body: JsonBody<CalendarYear>,
 ) -> Result<HttpResponse, AppError> {
     crate::auth::policy::write_units(&user)?;
-    let year = year_of(&year)?;
+    let year = crate::api::query::parse_year(&year)?;
     let b = body.into_inner()?;
     let mut issues = Vec::new();
     let mut seen = BTreeSet::new();
