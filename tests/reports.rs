@@ -112,7 +112,7 @@ both_backends! {
         let res = app.call(Method::POST, "/api/v1/reports", &a.window, Some(json!({"kind": "quarterly", "period": quarter.to_string(), "narrative": narrative}))).await;
         assert_eq!(res.status, 201, "{}", res.text());
         let r: Report = res.json();
-        let due = calendar::quarterly_summary_due(quarter, 22, &WorkCalendar::default(), DayCount::Calendar);
+        let due = calendar::due_in_last_month(quarter, 22, &WorkCalendar::default(), DayCount::Calendar);
         assert_eq!(r.due_on, Some(due));
         assert_eq!(due.month(), quarter.last_month());
         let res = app.call(Method::POST, "/api/v1/reports", &a.coordinator, Some(json!({"kind": "district_quarterly", "period": quarter.to_string()}))).await;

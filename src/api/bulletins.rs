@@ -18,22 +18,13 @@ use crate::api::stats::compute_stats;
 use crate::auth::AuthUser;
 use crate::config::Config;
 use crate::db::{write_transaction, DbPool};
-use crate::domain::account::Role;
 use crate::domain::calendar::{local_date, Period, Quarter};
 use crate::domain::stats::{Figures, GroupBy};
 use crate::error::{AppError, FieldIssue};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::reports::{self as store, BulletinRow};
 
-crate::text_enum! {
-    /// Why a unit is named in a bulletin.
-    pub enum ListedReason {
-        /// No counted participation at all in the quarter (严重敷衍、无故不执行).
-        NoParticipation => "no_participation",
-        /// Several ledger issues past their deadline at the quarter's end (问题整改不彻底).
-        RepeatedlyOverdue => "repeatedly_overdue",
-    }
-}
+pub use crate::domain::stats::ListedReason;
 
 /// A unit named in a bulletin.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -133,9 +124,7 @@ pub async fn create_bulletin(
     config: web::Data<Config>,
     body: JsonBody<CreateBulletin>,
 ) -> Result<HttpResponse, AppError> {
-    if user.role != Role::Coordinator {
-        return Err(AppError::Forbidden { code: "role" });
-    }
+    crate::auth::policy::manage_bulletins(&user)?;
     let b = body.into_inner()?;
     let today = local_date(Utc::now());
     let quarter: Quarter = b
@@ -189,13 +178,7 @@ pub async fn create_bulletin(
         for u in units.iter().filter(|u| u.active && !u.categories.is_empty()) {
             let id = u.id.to_string();
             let overdue = stats.groups.iter().find(|g| g.key == id).map_or(0, |g| g.figures.overdue);
-            let mut reasons = Vec::new();
-            if !counted.contains(&id) {
-                reasons.push(ListedReason::NoParticipation);
-            }
-            if overdue >= min_overdue {
-                reasons.push(ListedReason::RepeatedlyOverdue);
-            }
+            let reasons = crate::domain::stats::listed_reasons(counted.contains(&id), overdue, min_overdue);
             if !reasons.is_empty() {
                 listed.push(ListedUnit { unit_id: id, unit_name: u.name.clone(), reasons, overdue_issues: overdue });
             }
@@ -239,9 +222,7 @@ pub async fn create_bulletin_publication(
     pool: web::Data<DbPool>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
-    if user.role != Role::Coordinator {
-        return Err(AppError::Forbidden { code: "role" });
-    }
+    crate::auth::policy::manage_bulletins(&user)?;
     let id = crate::api::units::parse_id(&id)?.to_string();
     let actx = ctx.audit(Some(&user));
     let b = crate::db::run(&pool, move |conn| {
@@ -332,7 +313,7 @@ pub async fn list_bulletins(
     pool: web::Data<DbPool>,
     params: web::Query<ListBulletinsParams>,
 ) -> Result<HttpResponse, AppError> {
-    let drafts = matches!(user.role, Role::Coordinator | Role::Leader | Role::Admin);
+    let drafts = crate::auth::policy::sees_draft_bulletins(&user);
     Ok(HttpResponse::Ok().json(list(&pool, !drafts, params.into_inner()).await?))
 }
 

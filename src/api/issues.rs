@@ -146,21 +146,19 @@ pub fn issue_of(r: IssueRow, recheck: &RecheckRule) -> Result<Issue, AppError> {
 
 /// The re-check window's rule, with the working calendar when it counts working days.
 pub async fn recheck_rule(pool: &DbPool, config: &Config) -> Result<RecheckRule, AppError> {
-    let days = config.recheck_days;
-    match config.day_count("recheck") {
-        crate::domain::calendar::DayCount::Calendar => Ok(RecheckRule::calendar_days(days)),
-        count => {
-            let calendar = crate::db::run(pool, |conn| {
-                crate::store::reports::work_calendar(conn, 2000, 2099)
-            })
-            .await?;
-            Ok(RecheckRule {
-                days,
-                count,
-                calendar,
-            })
-        }
+    let (days, count) = (config.recheck_days, config.day_count("recheck"));
+    if count == crate::domain::calendar::DayCount::Calendar {
+        return Ok(RecheckRule::calendar_days(days));
     }
+    let calendar = crate::db::run(pool, move |conn| {
+        crate::store::reports::calendar_for(conn, count)
+    })
+    .await?;
+    Ok(RecheckRule {
+        days,
+        count,
+        calendar,
+    })
 }
 
 fn respond(status: StatusCode, i: &Issue) -> HttpResponse {

@@ -446,12 +446,7 @@ pub fn filing_rule(
     days: u32,
     count: crate::domain::calendar::DayCount,
 ) -> Result<FilingRule, AppError> {
-    let calendar = match count {
-        crate::domain::calendar::DayCount::Calendar => Default::default(),
-        crate::domain::calendar::DayCount::Working => {
-            crate::store::reports::work_calendar(conn, 2000, 2099)?
-        }
-    };
+    let calendar = crate::store::reports::calendar_for(conn, count)?;
     Ok(FilingRule {
         days,
         count,

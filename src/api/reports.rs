@@ -17,7 +17,7 @@ use crate::api::problems::{AuthErrors, BodyErrors, CommonErrors, NotFoundError, 
 use crate::api::query::Params;
 use crate::api::service_records::parse_date;
 use crate::api::stats::{compute_stats, Stats};
-use crate::auth::AuthUser;
+use crate::auth::{policy, AuthUser};
 use crate::config::Config;
 use crate::db::{write_transaction, DbPool};
 use crate::domain::account::Role;
@@ -193,15 +193,10 @@ pub async fn create_report(
     config: web::Data<Config>,
     body: JsonBody<CreateReport>,
 ) -> Result<HttpResponse, AppError> {
-    if !matches!(user.role, Role::Lead | Role::Coordinator) {
-        return Err(AppError::Forbidden { code: "role" });
-    }
+    // Who may submit no report at all is refused before the body is read.
+    policy::submit_report(&user, user.role == Role::Coordinator)?;
     let b = body.into_inner()?;
-    let activity = match (b.kind, user.role) {
-        (ReportKind::DistrictQuarterly, Role::Coordinator) => None,
-        (ReportKind::Monthly | ReportKind::Quarterly, Role::Lead) => user.lead_activity,
-        _ => return Err(AppError::Forbidden { code: "role" }),
-    };
+    let activity = policy::submit_report(&user, b.kind == ReportKind::DistrictQuarterly)?;
     let today = local_date(Utc::now());
     let period_issue = || {
         refuse(
@@ -273,10 +268,17 @@ pub async fn create_report(
     let config = config.into_inner();
     let actx = ctx.audit(Some(&user));
     let report = crate::db::run(&pool, move |conn| {
-        let cal = store::work_calendar(conn, period.from.year(), period.to.year() + 1)?;
         let due_on = match (b.kind, quarter) {
-            (ReportKind::Monthly, _) => Some(calendar::monthly_report_due(period.from, config.monthly_report_day, &cal, config.day_count("monthly_report"))),
-            (ReportKind::Quarterly, Some(q)) => Some(calendar::quarterly_summary_due(q, config.quarterly_summary_day, &cal, config.day_count("quarterly_summary"))),
+            (ReportKind::Monthly, _) => {
+                let count = config.day_count("monthly_report");
+                let cal = store::calendar_for(conn, count)?;
+                Some(calendar::monthly_report_due(period.from, config.monthly_report_day, &cal, count))
+            }
+            (ReportKind::Quarterly, Some(q)) => {
+                let count = config.day_count("quarterly_summary");
+                let cal = store::calendar_for(conn, count)?;
+                Some(calendar::due_in_last_month(q, config.quarterly_summary_day, &cal, count))
+            }
             _ => None,
         };
         let as_of = period.to.min(today);
@@ -337,19 +339,6 @@ pub async fn create_report(
         .json(report))
 }
 
-/// Which reports a caller reads: the coordinator, leaders and admins all; a lead those of its
-/// activity and the district's; unit accounts none (`Err`).
-fn readable(user: &AuthUser) -> Result<Option<Vec<Option<String>>>, AppError> {
-    match user.role {
-        Role::Admin | Role::Coordinator | Role::Leader => Ok(None),
-        Role::Lead => Ok(Some(vec![
-            user.lead_activity.map(|a| a.as_str().to_owned()),
-            None,
-        ])),
-        Role::Unit => Err(AppError::Forbidden { code: "role" }),
-    }
-}
-
 /// Query parameters of the report list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -404,7 +393,7 @@ pub async fn list_reports(
     }
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
     params.finish()?;
-    let scope = readable(&user)?;
+    let scope = policy::report_scope(&user)?;
     let (rows, more) = crate::db::run(&pool, move |conn| {
         store::list(
             conn,
@@ -426,7 +415,7 @@ pub async fn list_reports(
 
 async fn load(pool: &DbPool, user: &AuthUser, id: &str) -> Result<Report, AppError> {
     let id = crate::api::units::parse_id(id)?.to_string();
-    let scope = readable(user)?;
+    let scope = policy::report_scope(user)?;
     let row = crate::db::run(pool, {
         let id = id.clone();
         move |conn| store::get(conn, &id)
@@ -686,7 +675,7 @@ pub async fn update_calendar_year(
     year: web::Path<String>,
     body: JsonBody<CalendarYear>,
 ) -> Result<HttpResponse, AppError> {
-    crate::auth::policy::write_units(&user)?;
+    policy::manage_calendar(&user)?;
     let year = crate::api::query::parse_year(&year)?;
     let b = body.into_inner()?;
     let mut issues = Vec::new();

@@ -12,7 +12,6 @@ use crate::api::problems::{AuthErrors, CommonErrors, ParameterErrors};
 use crate::api::query::Params;
 use crate::auth::AuthUser;
 use crate::db::DbPool;
-use crate::domain::account::Role;
 use crate::domain::calendar::{local_date, Period};
 use crate::domain::participation::Segment;
 use crate::domain::stats::{self as rules, Figures, GroupBy, IssueFacts, ParticipationFacts};
@@ -116,11 +115,7 @@ pub async fn get_stats(
     params.finish()?;
     let period = period.ok_or_else(|| bad("period"))?;
     // What the caller sees: a lead its activity, a unit its own unit.
-    let (only_activity, only_unit) = match user.role {
-        Role::Admin | Role::Coordinator | Role::Leader => (None, None),
-        Role::Lead => (user.lead_activity, None),
-        Role::Unit => (None, Some(user.unit_id.clone().unwrap_or_default())),
-    };
+    let (only_activity, only_unit) = crate::auth::policy::stats_scope(&user);
     let today = local_date(Utc::now());
     let as_of = period.to.min(today);
     let stats = crate::db::run(&pool, move |conn| {

@@ -54,7 +54,8 @@ fn unit_items(
         config.filing_days,
         config.day_count("filing"),
     )?;
-    let calendar = crate::store::reports::work_calendar(conn, today.year() - 1, today.year() + 1)?;
+    let list_count = config.day_count("issue_list");
+    let list_calendar = crate::store::reports::calendar_for(conn, list_count)?;
     for status in ["draft", "returned"] {
         let f = participations::Filter {
             unit_id: Some(unit.to_owned()),
@@ -105,14 +106,8 @@ fn unit_items(
     }
     let quarter = Quarter::of(today);
     if reports_lists_missing(conn, unit, quarter)? {
-        let first = NaiveDate::from_ymd_opt(quarter.year(), quarter.last_month(), 1)
-            .unwrap_or_else(|| quarter.first_day());
-        let due = calendar.roll(
-            first
-                .with_day(config.issue_list_day.min(28))
-                .unwrap_or(first),
-            config.day_count("issue_list"),
-        );
+        let due =
+            calendar::due_in_last_month(quarter, config.issue_list_day, &list_calendar, list_count);
         out.push(TodoItem::new(
             TodoKind::SendIssueList,
             format!("报送 {quarter} 问题清单、需求清单和解决措施清单"),
@@ -125,12 +120,7 @@ fn unit_items(
     let ids: Vec<String> = triggers.iter().map(|t| t.id.clone()).collect();
     let answers = participations::trigger_answers(conn, &ids)?;
     for t in triggers {
-        let answered = answers.iter().any(|(id, u, on)| {
-            *id == t.id
-                && *u == t.unit_id
-                && crate::domain::trigger::answers(t.raised_on, t.due_on, *on)
-        });
-        if !answered {
+        if !crate::domain::trigger::answered(&t.id, &t.unit_id, t.raised_on, t.due_on, &answers) {
             out.push(TodoItem::new(
                 TodoKind::AnswerTrigger,
                 format!("即时体验待开展：{}", t.description),
@@ -233,7 +223,7 @@ fn review_items(
     let recheck = ledger::RecheckRule {
         days: config.recheck_days,
         count: config.day_count("recheck"),
-        calendar: reports::work_calendar(conn, today.year() - 1, today.year() + 1)?,
+        calendar: reports::calendar_for(conn, config.day_count("recheck"))?,
     };
     let since = recheck
         .window_start(today)
@@ -298,19 +288,15 @@ fn lead_report_items(
     today: NaiveDate,
     out: &mut Vec<TodoItem>,
 ) -> Result<(), AppError> {
-    let cal = reports::work_calendar(conn, today.year() - 1, today.year() + 1)?;
     let this_month = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     let last_month = (this_month - chrono::Duration::days(1))
         .with_day(1)
         .unwrap_or(this_month);
     let month = last_month.format("%Y-%m").to_string();
     if reports::latest(conn, "monthly", &month, activity.as_str())?.is_none() {
-        let due = calendar::monthly_report_due(
-            last_month,
-            config.monthly_report_day,
-            &cal,
-            config.day_count("monthly_report"),
-        );
+        let count = config.day_count("monthly_report");
+        let cal = reports::calendar_for(conn, count)?;
+        let due = calendar::monthly_report_due(last_month, config.monthly_report_day, &cal, count);
         out.push(TodoItem::new(
             TodoKind::SubmitReport,
             format!("报送 {month} 月度统计"),
@@ -321,12 +307,9 @@ fn lead_report_items(
     }
     let quarter = Quarter::of(today);
     if reports::latest(conn, "quarterly", &quarter.to_string(), activity.as_str())?.is_none() {
-        let due = calendar::quarterly_summary_due(
-            quarter,
-            config.quarterly_summary_day,
-            &cal,
-            config.day_count("quarterly_summary"),
-        );
+        let count = config.day_count("quarterly_summary");
+        let cal = reports::calendar_for(conn, count)?;
+        let due = calendar::due_in_last_month(quarter, config.quarterly_summary_day, &cal, count);
         out.push(TodoItem::new(
             TodoKind::SubmitReport,
             format!("报送 {quarter} 季度总结"),

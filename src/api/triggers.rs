@@ -134,12 +134,7 @@ pub async fn create_trigger(
     let created_by = user.id.clone();
     let row = crate::db::run(&pool, move |conn| {
         // R8: raised day 0, answered by day `days`, in calendar or working days.
-        let due_on = match count {
-            crate::domain::calendar::DayCount::Calendar => crate::domain::trigger::due_on(raised_on, days),
-            crate::domain::calendar::DayCount::Working => {
-                crate::store::reports::work_calendar(conn, 2000, 2099)?.add(raised_on, days, count)
-            }
-        };
+        let due_on = crate::store::reports::calendar_for(conn, count)?.add(raised_on, days, count);
         if crate::store::units::get(conn, unit)?.is_none() {
             return Err(AppError::Validation(vec![FieldIssue::new("unit_id", "unknown_unit", "没有该单位", "no such unit")]));
         }
@@ -220,12 +215,13 @@ pub async fn list_triggers(
     let items = rows
         .into_iter()
         .map(|r| {
-            // R8: a counted participation of the same unit, naming it, dated in its window.
-            let answered = answers.iter().any(|(t, u, on)| {
-                *t == r.id
-                    && *u == r.unit_id
-                    && crate::domain::trigger::answers(r.raised_on, r.due_on, *on)
-            });
+            let answered = crate::domain::trigger::answered(
+                &r.id,
+                &r.unit_id,
+                r.raised_on,
+                r.due_on,
+                &answers,
+            );
             trigger_of(r, answered)
         })
         .collect::<Result<Vec<_>, _>>()?;

@@ -236,6 +236,55 @@ pub fn withdraw_issue(user: &AuthUser) -> Result<(), AppError> {
     allow(user.role == Role::Coordinator)
 }
 
+/// Submit a report: a lead its activity's monthly figures and quarterly summary (`district`
+/// false), the coordinator the district's quarterly report (`district` true); the activity the
+/// report is of (none for the district's).
+pub fn submit_report(user: &AuthUser, district: bool) -> Result<Option<Activity>, AppError> {
+    match (user.role, district) {
+        (Role::Coordinator, true) => Ok(None),
+        (Role::Lead, false) if user.lead_activity.is_some() => Ok(user.lead_activity),
+        _ => Err(AppError::Forbidden { code: "role" }),
+    }
+}
+
+/// Which reports a caller reads: `None` for all (coordinator, leader, admin); a lead those of
+/// its activity and the district's (`None` in the list); unit accounts none.
+pub fn report_scope(user: &AuthUser) -> Result<Option<Vec<Option<String>>>, AppError> {
+    match user.role {
+        Role::Admin | Role::Coordinator | Role::Leader => Ok(None),
+        Role::Lead => Ok(Some(vec![
+            user.lead_activity.map(|a| a.as_str().to_owned()),
+            None,
+        ])),
+        Role::Unit => Err(AppError::Forbidden { code: "role" }),
+    }
+}
+
+/// Which statistics a caller sees: (only this activity, only this unit): a lead its activity, a
+/// unit account its unit, everyone else all.
+pub fn stats_scope(user: &AuthUser) -> (Option<Activity>, Option<String>) {
+    match user.role {
+        Role::Admin | Role::Coordinator | Role::Leader => (None, None),
+        Role::Lead => (user.lead_activity, None),
+        Role::Unit => (None, Some(user.unit_id.clone().unwrap_or_default())),
+    }
+}
+
+/// Draft and publish bulletins (通报): the coordinator.
+pub fn manage_bulletins(user: &AuthUser) -> Result<(), AppError> {
+    allow(user.role == Role::Coordinator)
+}
+
+/// Whether a caller sees draft bulletins: the coordinator, leaders and admins.
+pub fn sees_draft_bulletins(user: &AuthUser) -> bool {
+    matches!(user.role, Role::Coordinator | Role::Leader | Role::Admin)
+}
+
+/// Maintain the working calendar: admin and coordinator.
+pub fn manage_calendar(user: &AuthUser) -> Result<(), AppError> {
+    allow(matches!(user.role, Role::Admin | Role::Coordinator))
+}
+
 /// Which participations a caller lists: `None` for all (coordinator, leader, admin); for a
 /// lead those of its activity or of its own unit; for a unit account its unit's.
 pub fn participation_scope(user: &AuthUser) -> Option<(Option<String>, Option<String>)> {

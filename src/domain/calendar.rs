@@ -285,9 +285,9 @@ pub fn monthly_report_due(
     calendar.roll(day_of_month(next, day), count)
 }
 
-/// When the quarterly summary of `quarter` is due (四(三), R12): day `day` of the quarter's
-/// last month, rolled to a working day in working-day mode.
-pub fn quarterly_summary_due(
+/// A deadline "by day `day` of the quarter's last month": the quarterly summary (四(三), R12)
+/// and the quarter's issue lists (五(二), R9); rolled to a working day in working-day mode.
+pub fn due_in_last_month(
     quarter: Quarter,
     day: u32,
     calendar: &WorkCalendar,
@@ -411,7 +411,7 @@ mod tests {
         );
         let q3: Quarter = "2026-Q3".parse().unwrap();
         assert_eq!(
-            quarterly_summary_due(q3, 22, &cal, DayCount::Calendar),
+            due_in_last_month(q3, 22, &cal, DayCount::Calendar),
             d(2026, 9, 22)
         );
     }

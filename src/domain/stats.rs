@@ -162,6 +162,29 @@ pub struct Figures {
     pub calls: CallFigures,
 }
 
+crate::text_enum! {
+    /// Why a unit is named in a quarter's bulletin (通报).
+    pub enum ListedReason {
+        /// No counted participation at all in the quarter (严重敷衍、无故不执行).
+        NoParticipation => "no_participation",
+        /// Issues repeatedly past their deadline at the quarter's end (问题整改不彻底).
+        RepeatedlyOverdue => "repeatedly_overdue",
+    }
+}
+
+/// Why a participating unit is named in a quarter's bulletin (DOMAIN.md "Scores"): it took no
+/// part at all, or at least `min_overdue` of its issues were overdue at the quarter's end.
+pub fn listed_reasons(took_part: bool, overdue: u32, min_overdue: u32) -> Vec<ListedReason> {
+    let mut reasons = Vec::new();
+    if !took_part {
+        reasons.push(ListedReason::NoParticipation);
+    }
+    if overdue >= min_overdue {
+        reasons.push(ListedReason::RepeatedlyOverdue);
+    }
+    reasons
+}
+
 /// Statistics grouped by `group_by` and for all; `lead_of` names each activity's lead unit.
 /// `end` is the date the period is judged at: its last day, or today while it runs.
 pub fn compute(
@@ -317,6 +340,20 @@ mod tests {
             deadline,
             steps_in_period: steps.iter().map(|s| (*s).to_owned()).collect(),
         }
+    }
+
+    #[test]
+    fn a_unit_is_named_for_taking_no_part_or_for_repeatedly_overdue_issues() {
+        assert!(listed_reasons(true, 1, 2).is_empty());
+        assert_eq!(
+            listed_reasons(true, 2, 2),
+            vec![ListedReason::RepeatedlyOverdue]
+        );
+        assert_eq!(
+            listed_reasons(false, 0, 2),
+            vec![ListedReason::NoParticipation]
+        );
+        assert_eq!(listed_reasons(false, 5, 2).len(), 2);
     }
 
     #[test]

@@ -64,6 +64,21 @@ pub fn answers(raised_on: NaiveDate, due_on: NaiveDate, activity_on: NaiveDate) 
     raised_on <= activity_on && activity_on <= due_on
 }
 
+/// Whether a trigger of `unit_id`, raised on `raised_on` and due on `due_on`, is answered by one
+/// of `participations` (trigger id, unit id, activity date of the counted participations that
+/// name a trigger): one of the same unit naming it, dated in its window (R8).
+pub fn answered(
+    trigger_id: &str,
+    unit_id: &str,
+    raised_on: NaiveDate,
+    due_on: NaiveDate,
+    participations: &[(String, String, NaiveDate)],
+) -> bool {
+    participations
+        .iter()
+        .any(|(t, u, on)| t == trigger_id && u == unit_id && answers(raised_on, due_on, *on))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +101,15 @@ mod tests {
         assert!(answers(raised, due, due));
         assert!(!answers(raised, due, due.succ_opt().unwrap()));
         assert!(!answers(raised, due, raised.pred_opt().unwrap()));
+        let named = vec![("t".to_owned(), "u".to_owned(), due)];
+        assert!(answered("t", "u", raised, due, &named));
+        assert!(
+            !answered("t", "v", raised, due, &named),
+            "another unit's record"
+        );
+        assert!(
+            !answered("s", "u", raised, due, &named),
+            "naming another trigger"
+        );
     }
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{calendar_days, reports};
 use crate::db::AnyConnection;
-use crate::domain::calendar::WorkCalendar;
+use crate::domain::calendar::{DayCount, WorkCalendar};
 use crate::error::AppError;
 
 /// A stored report.
@@ -148,17 +148,16 @@ pub fn replace_year(
     Ok(())
 }
 
-/// The working calendar for the years `from` to `to` (a deadline may cross into the next).
-pub fn work_calendar(
-    conn: &mut AnyConnection,
-    from: i32,
-    to: i32,
-) -> Result<WorkCalendar, AppError> {
+/// The working calendar a deadline counted in `count` needs: none for calendar days (no query),
+/// every stored holiday and make-up working day for working days (a deadline may cross years).
+pub fn calendar_for(conn: &mut AnyConnection, count: DayCount) -> Result<WorkCalendar, AppError> {
+    let mut cal = WorkCalendar::default();
+    if count == DayCount::Calendar {
+        return Ok(cal);
+    }
     let rows: Vec<CalendarDayRow> = calendar_days::table
-        .filter(calendar_days::year.between(from, to))
         .select(calendar_days::all_columns)
         .load(conn)?;
-    let mut cal = WorkCalendar::default();
     for r in rows {
         if r.kind == "holiday" {
             cal.holidays.insert(r.day);
