@@ -265,14 +265,6 @@ pub async fn get_public_schedule(
     ))
 }
 
-fn activity_zh(a: Activity) -> &'static str {
-    match a {
-        Activity::Window => "走流程、坐窗口",
-        Activity::Enforcement => "跟执法",
-        Activity::Complaint => "处投诉",
-    }
-}
-
 /// The iCalendar events of the published revisions: the latest revision's entries, and the
 /// entries earlier revisions had that the latest removed, as cancelled.
 fn events(
@@ -329,7 +321,7 @@ fn events(
                 sequence,
                 stamp,
                 date: e.planned_on,
-                summary: format!("{} {}", e.unit, activity_zh(rev.activity)),
+                summary: format!("{} {}", e.unit, rev.activity.zh()),
                 location: e.place.clone(),
                 description: format!("{}（{}）{who}{matters}", rev.title, rev.quarter),
                 cancelled,

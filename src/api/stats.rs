@@ -63,14 +63,6 @@ fn bad(what: &str) -> AppError {
     AppError::internal(format!("unreadable {what}"))
 }
 
-fn activity_zh(a: Activity) -> &'static str {
-    match a {
-        Activity::Window => "走流程、坐窗口",
-        Activity::Enforcement => "跟执法",
-        Activity::Complaint => "处投诉",
-    }
-}
-
 /// The statistics of a period (monthly figures of 四(二) and more): the coordinator, leaders and
 /// admins see every unit; a lead its activity; a unit its own figures.
 #[utoipa::path(
@@ -251,7 +243,7 @@ pub fn compute_stats(
             name: match group_by {
                 GroupBy::Activity => key
                     .parse::<Activity>()
-                    .map(activity_zh)
+                    .map(Activity::zh)
                     .unwrap_or_default()
                     .to_owned(),
                 _ => names.get(&key).cloned().unwrap_or_default(),

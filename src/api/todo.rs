@@ -34,12 +34,8 @@ const ISSUE_HORIZON_DAYS: i64 = 7;
 const MAX: i64 = 200;
 
 fn activity_zh(a: &str) -> &'static str {
-    match a {
-        "window" => "走流程、坐窗口",
-        "enforcement" => "跟执法",
-        "complaint" => "处投诉",
-        _ => "",
-    }
+    a.parse::<crate::domain::unit::Activity>()
+        .map_or("", |a| a.zh())
 }
 
 fn unit_items(

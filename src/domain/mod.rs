@@ -4,6 +4,7 @@ pub mod account;
 pub mod annex1;
 pub mod audit;
 pub mod calendar;
+pub mod compliance;
 pub mod coverage;
 pub mod draw;
 pub mod ical;

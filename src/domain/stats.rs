@@ -169,6 +169,8 @@ crate::text_enum! {
         NoParticipation => "no_participation",
         /// Issues repeatedly past their deadline at the quarter's end (问题整改不彻底).
         RepeatedlyOverdue => "repeatedly_overdue",
+        /// The head never took part in person in the quarter (R7, 一(三)).
+        HeadNeverInPerson => "head_never_in_person",
     }
 }
 

@@ -71,6 +71,17 @@ pub struct Person {
     pub title: Option<String>,
 }
 
+impl Activity {
+    /// Its Chinese name, as the plan writes it.
+    pub fn zh(self) -> &'static str {
+        match self {
+            Activity::Window => "走流程、坐窗口",
+            Activity::Enforcement => "跟执法",
+            Activity::Complaint => "处投诉",
+        }
+    }
+}
+
 impl Category {
     /// The activity a unit of this category must take part in each quarter (R1), if one is
     /// fixed; `policy_making` may take part in any activity.
