@@ -82,6 +82,9 @@ pub struct Config {
     /// `FRONTLINE_IDEMPOTENCY_HOURS`: how long the first answer to an `Idempotency-Key` is
     /// kept (default 24).
     pub idempotency_hours: u32,
+    /// `FRONTLINE_COMPLIANCE_POINTS`: overrides of the compliance deduction table, like
+    /// `R1=10,R3=1` (each 0–100; defaults in README).
+    pub compliance_points: crate::domain::compliance::Deductions,
 }
 
 /// The deadlines `FRONTLINE_WORKING_DAY_DEADLINES` may switch to working days.
@@ -315,6 +318,13 @@ impl Config {
             });
         }
         let idempotency_hours = parse_num(&get, "FRONTLINE_IDEMPOTENCY_HOURS", 24, 1, 24 * 30)?;
+        let compliance_points = crate::domain::compliance::Deductions::parse(
+            &get("FRONTLINE_COMPLIANCE_POINTS").unwrap_or_default(),
+        )
+        .map_err(|e| ConfigError {
+            var: "FRONTLINE_COMPLIANCE_POINTS",
+            reason: e.to_string(),
+        })?;
         let follow_up_draw_max = parse_num(&get, "FRONTLINE_FOLLOW_UP_DRAW_MAX", 30, 3, 1_000)?;
         let follow_up_draw_default = parse_num(
             &get,
@@ -347,6 +357,7 @@ impl Config {
             bulletin_overdue_min,
             working_day_deadlines,
             idempotency_hours,
+            compliance_points,
         })
     }
 

@@ -328,6 +328,8 @@ impl AppError {
                     ("password_change_required", Lang::En) => "Change your one-time password first (POST /api/v1/auth/password)".into(),
                     ("unit", Lang::Zh) => "只能操作本单位的记录".into(),
                     ("unit", Lang::En) => "You may act only on your own unit's records".into(),
+                    ("activity", Lang::Zh) => "牵头部门只能检查本部门牵头的活动".into(),
+                    ("activity", Lang::En) => "A lead department may check only the activity it leads".into(),
                     ("own_record", Lang::Zh) => "不能审核本单位自己的记录：牵头部门自身的记录由区营商办审核".into(),
                     ("own_record", Lang::En) => "You may not review your own unit's record: the coordinator reviews the lead department's own records".into(),
                     (_, Lang::Zh) => "您的角色无权执行此操作".into(),

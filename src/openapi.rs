@@ -33,6 +33,7 @@ pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` h
         (name = "issues", description = "问题台账: the issue ledger (挂账销号), its history, the Annex 2 lists and their quarterly submission"),
         (name = "reports", description = "统计与报告: statistics computed from the records"),
         (name = "participations", description = "参与活动记录: each experience, its mandatory segments, filing (备案) and acceptance"),
+        (name = "compliance", description = "专项考核: compliance checks of rules R1–R13, explainable findings, scores and the bulletin list"),
         (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Probes and the API description"),
     ),

@@ -115,6 +115,15 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         // The coordinator may publish, but the bulletin of the matrix is published already.
         "POST /api/v1/bulletins/{id}/publication" => ok(role == "coordinator", 409),
         "PUT /api/v1/calendar/{year}" => ok(reader, 200),
+        // Compliance checks: run by the coordinator, or a lead for its own activity; read by
+        // everyone, a unit account its own unit's findings only.
+        "POST /api/v1/compliance-checks" => ok(matches!(role, "coordinator" | "lead"), 201),
+        "GET /api/v1/compliance-checks"
+        | "GET /api/v1/compliance-checks/{id}"
+        | "GET /api/v1/compliance-checks/{id}/scores"
+        | "GET /api/v1/compliance-checks/{id}/export"
+        | "GET /api/v1/compliance-checks/{id}/diff" => 200,
+        "GET /api/v1/compliance-checks/{id}/findings" => ok(role != "unit" || own, 200),
         _ => return None,
     })
 }
@@ -255,6 +264,11 @@ both_backends! {
         let res = app.call(Method::POST, &format!("/api/v1/bulletins/{bulletin}/publication"), &coordinator_token, None).await;
         assert_eq!(res.status, 200, "{}", res.text());
 
+        // A district-wide compliance check of 2026-Q3, by the coordinator.
+        let res = app.call(Method::POST, "/api/v1/compliance-checks", &coordinator_token, Some(serde_json::json!({"period": "2026-Q3"}))).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let check = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+
         let mut n = 0;
         let mut checked = 0;
         for route in protected_routes() {
@@ -368,6 +382,10 @@ both_backends! {
                         "GET /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), None),
                         "POST /api/v1/bulletins" => (path.to_owned(), Some(serde_json::json!({"quarter": "2026-Q3", "title": format!("通报{n}"), "body": "正文"}))),
                         "POST /api/v1/bulletins/{id}/publication" => (path.replace("{id}", &bulletin), None),
+                        "POST /api/v1/compliance-checks" => (path.to_owned(), Some(serde_json::json!({"period": "2026-Q3", "unit_id": target_unit}))),
+                        "GET /api/v1/compliance-checks/{id}" | "GET /api/v1/compliance-checks/{id}/scores" | "GET /api/v1/compliance-checks/{id}/export" => (path.replace("{id}", &check), None),
+                        "GET /api/v1/compliance-checks/{id}/diff" => (format!("{}?against={check}", path.replace("{id}", &check)), None),
+                        "GET /api/v1/compliance-checks/{id}/findings" => (format!("{}?unit_id={target_unit}", path.replace("{id}", &check)), None),
                         "PUT /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), Some(serde_json::json!({"holidays": [{"date": "2026-10-01", "name": "国庆节"}], "workdays": []}))),
                         _ => (path.to_owned(), None),
                     };

@@ -56,6 +56,8 @@ pub struct Bulletin {
     pub figures: Option<Figures>,
     /// The units named, with why.
     pub listed: Vec<ListedUnit>,
+    /// The compliance run it draws on, with its ranked scores.
+    pub compliance: Option<crate::api::compliance::BulletinCompliance>,
     /// `draft` or `published`.
     pub status: String,
     /// When it was published (UTC).
@@ -77,6 +79,12 @@ fn bulletin_of(r: BulletinRow) -> Result<Bulletin, AppError> {
             .transpose()
             .map_err(|_| bad("figures"))?,
         listed: serde_json::from_str(&r.listed).map_err(|_| bad("listed"))?,
+        compliance: r
+            .compliance
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(|_| bad("compliance"))?,
         published_at: r.published_at.map(crate::store::utc),
         created_at: crate::store::utc(r.created_at),
         id: r.id,
@@ -104,11 +112,18 @@ pub struct CreateBulletin {
     /// The quarter's district report to draw the figures from.
     #[schema(format = Uuid)]
     pub report_id: Option<String>,
+    /// A district-wide compliance check of the quarter: the bulletin then carries its ranked
+    /// scores, and its list (no participation, repeatedly overdue, head never in person)
+    /// names the units.
+    #[schema(format = Uuid)]
+    pub compliance_check_id: Option<String>,
 }
 
-/// Drafts a quarter's bulletin (the coordinator): names the units with no counted participation
-/// in the quarter and those with at least `FRONTLINE_BULLETIN_OVERDUE_MIN` issues overdue at its
-/// end, and takes the figures of the district report given.
+/// Drafts a quarter's bulletin (the coordinator). With a compliance check of the quarter, it
+/// carries the check's ranked scores and names the units of the check's list; without, it
+/// names the units with no counted participation in the quarter and those with at least
+/// `FRONTLINE_BULLETIN_OVERDUE_MIN` issues overdue at its end. It takes the figures of the
+/// district report given.
 #[utoipa::path(
     tag = "reports",
     operation_id = "create_bulletin",
@@ -152,6 +167,22 @@ pub async fn create_bulletin(
             )]))
         }
     };
+    let check_id = match b
+        .compliance_check_id
+        .as_deref()
+        .map(crate::api::units::parse_id)
+    {
+        None => None,
+        Some(Ok(id)) => Some(id.to_string()),
+        Some(Err(_)) => {
+            return Err(AppError::Validation(vec![FieldIssue::new(
+                "compliance_check_id",
+                "invalid_uuid",
+                "须为 UUID",
+                "must be a UUID",
+            )]))
+        }
+    };
     let min_overdue = config.bulletin_overdue_min;
     let actx = ctx.audit(Some(&user));
     let bulletin = crate::db::run(&pool, move |conn| {
@@ -169,20 +200,16 @@ pub async fn create_bulletin(
                 Some(total)
             }
         };
-        let period = Period { from: quarter.first_day(), to: quarter.last_day() };
-        let as_of = period.to.min(today);
-        let stats = compute_stats(conn, period, as_of, GroupBy::Unit, None, None)?;
-        let counted = crate::store::participations::counted_units_between(conn, period.from, period.to)?;
-        let units = crate::store::units::list(conn, &Default::default(), None, 10_000)?.items;
-        let mut listed = Vec::new();
-        for u in units.iter().filter(|u| u.active && !u.categories.is_empty()) {
-            let id = u.id.to_string();
-            let overdue = stats.groups.iter().find(|g| g.key == id).map_or(0, |g| g.figures.overdue);
-            let reasons = crate::domain::stats::listed_reasons(counted.contains(&id), overdue, min_overdue);
-            if !reasons.is_empty() {
-                listed.push(ListedUnit { unit_id: id, unit_name: u.name.clone(), reasons, overdue_issues: overdue });
-            }
-        }
+        let from_check = match &check_id {
+            None => None,
+            Some(id) => Some(crate::api::compliance::for_bulletin(conn, id, &quarter.to_string())?.ok_or_else(|| {
+                AppError::Validation(vec![FieldIssue::new("compliance_check_id", "not_district_check", "须为该季度面向全区的专项考核检查", "must be a district-wide compliance check of the quarter")])
+            })?),
+        };
+        let (compliance, listed) = match from_check {
+            Some((c, listed)) => (Some(c), listed),
+            None => (None, listed_without_check(conn, quarter, today, min_overdue)?),
+        };
         let row = BulletinRow {
             id: uuid::Uuid::now_v7().to_string(),
             quarter: quarter.to_string(),
@@ -195,6 +222,7 @@ pub async fn create_bulletin(
             published_at: None,
             created_by: Some(user.id.clone()),
             created_at: crate::store::now(),
+            compliance: compliance.as_ref().map(serde_json::to_string).transpose().map_err(|e| AppError::internal(e.to_string()))?,
         };
         write_transaction(conn, |conn| {
             store::insert_bulletin(conn, &row)?;
@@ -205,6 +233,48 @@ pub async fn create_bulletin(
     })
     .await?;
     Ok(HttpResponse::Created().json(bulletin))
+}
+
+/// The units a bulletin without a compliance check names: no counted participation in the
+/// quarter, or at least `min_overdue` issues overdue at its end (or today, while it runs).
+fn listed_without_check(
+    conn: &mut crate::db::AnyConnection,
+    quarter: Quarter,
+    today: chrono::NaiveDate,
+    min_overdue: u32,
+) -> Result<Vec<ListedUnit>, AppError> {
+    let period = Period {
+        from: quarter.first_day(),
+        to: quarter.last_day(),
+    };
+    let as_of = period.to.min(today);
+    let stats = compute_stats(conn, period, as_of, GroupBy::Unit, None, None)?;
+    let counted =
+        crate::store::participations::counted_units_between(conn, period.from, period.to)?;
+    let units = crate::store::units::list(conn, &Default::default(), None, 10_000)?.items;
+    let mut listed = Vec::new();
+    for u in units
+        .iter()
+        .filter(|u| u.active && !u.categories.is_empty())
+    {
+        let id = u.id.to_string();
+        let overdue = stats
+            .groups
+            .iter()
+            .find(|g| g.key == id)
+            .map_or(0, |g| g.figures.overdue);
+        let reasons =
+            crate::domain::stats::listed_reasons(counted.contains(&id), overdue, min_overdue);
+        if !reasons.is_empty() {
+            listed.push(ListedUnit {
+                unit_id: id,
+                unit_name: u.name.clone(),
+                reasons,
+                overdue_issues: overdue,
+            });
+        }
+    }
+    Ok(listed)
 }
 
 /// Publishes a draft bulletin (the coordinator): it then shows at `/api/v1/public/bulletins`.

@@ -493,3 +493,61 @@ pub async fn get_issues_export(
         .no_chunking(len)
         .streaming(stream_file(file)))
 }
+
+/// Writes small tables as one file: CSV (UTF-8 with BOM, formula-like cells neutralised, the
+/// sheets one after another with an empty line between) or XLSX (one sheet each, numbers as
+/// numbers outside the first row and column, the first row and column frozen). Rows may have
+/// different lengths. Returns the bytes, the media type and the file extension.
+pub fn table_file(
+    sheets: &[(&str, Vec<Vec<String>>)],
+    format: ExportFormat,
+) -> Result<(Vec<u8>, &'static str, &'static str), AppError> {
+    match format {
+        ExportFormat::Csv => {
+            let mut out = csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(b"\xEF\xBB\xBF".to_vec());
+            let internal = |e: csv::Error| AppError::internal(e.to_string());
+            for (i, (_, rows)) in sheets.iter().enumerate() {
+                if i > 0 {
+                    out.write_record([""]).map_err(internal)?;
+                }
+                for row in rows {
+                    out.write_record(row.iter().map(|c| rules::csv_safe(c).into_owned()))
+                        .map_err(internal)?;
+                }
+            }
+            let bytes = out
+                .into_inner()
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            Ok((bytes, "text/csv; charset=utf-8", "csv"))
+        }
+        ExportFormat::Xlsx => {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            for (name, rows) in sheets {
+                let sheet = book.add_worksheet();
+                sheet.set_name(*name).map_err(xlsx)?;
+                for (i, row) in rows.iter().enumerate() {
+                    for (j, cell) in row.iter().enumerate() {
+                        match cell.parse::<f64>() {
+                            Ok(n) if i > 0 && j > 0 => {
+                                sheet.write_number(i as u32, j as u16, n).map_err(xlsx)?
+                            }
+                            _ => sheet.write_string(i as u32, j as u16, cell).map_err(xlsx)?,
+                        };
+                    }
+                }
+                sheet.set_column_width(0, 24).map_err(xlsx)?;
+                sheet.set_freeze_panes(1, 1).map_err(xlsx)?;
+                sheet.set_landscape();
+                sheet.set_paper_size(9);
+            }
+            let bytes = book.save_to_buffer().map_err(xlsx)?;
+            Ok((
+                bytes,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "xlsx",
+            ))
+        }
+    }
+}

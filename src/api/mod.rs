@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod auth;
 pub mod bulletins;
+pub mod compliance;
 pub mod context;
 pub mod draws;
 pub mod extract;
@@ -100,6 +101,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(issues::list_issue_lists)
                 .service(stats::get_stats)
                 .service(todo::get_todo)
+                .service(compliance::create_compliance_check)
+                .service(compliance::list_compliance_checks)
+                .service(compliance::get_compliance_check)
+                .service(compliance::list_compliance_findings)
+                .service(compliance::list_compliance_scores)
+                .service(compliance::get_compliance_check_export)
+                .service(compliance::get_compliance_check_diff)
                 .service(bulletins::create_bulletin)
                 .service(bulletins::create_bulletin_publication)
                 .service(bulletins::list_bulletins)

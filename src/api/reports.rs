@@ -543,51 +543,7 @@ pub async fn get_report_export(
             rows.push(vec![t.to_owned(), v.clone()]);
         }
     }
-    let (bytes, mime, ext) = match format {
-        crate::api::issues_export::ExportFormat::Csv => {
-            // The narrative's rows are shorter than the figures' rows.
-            let mut out = csv::WriterBuilder::new()
-                .flexible(true)
-                .from_writer(b"\xEF\xBB\xBF".to_vec());
-            for row in &rows {
-                out.write_record(
-                    row.iter()
-                        .map(|c| crate::domain::ledger::csv_safe(c).into_owned()),
-                )
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            }
-            let bytes = out
-                .into_inner()
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            (bytes, "text/csv; charset=utf-8", "csv")
-        }
-        crate::api::issues_export::ExportFormat::Xlsx => {
-            let mut book = rust_xlsxwriter::Workbook::new();
-            let sheet = book.add_worksheet();
-            let x = |e: rust_xlsxwriter::XlsxError| AppError::internal(format!("xlsx: {e}"));
-            sheet.set_name("报表").map_err(x)?;
-            for (i, row) in rows.iter().enumerate() {
-                for (j, cell) in row.iter().enumerate() {
-                    match cell.parse::<f64>() {
-                        Ok(n) if i > 0 && j > 0 => {
-                            sheet.write_number(i as u32, j as u16, n).map_err(x)?
-                        }
-                        _ => sheet.write_string(i as u32, j as u16, cell).map_err(x)?,
-                    };
-                }
-            }
-            sheet.set_column_width(0, 24).map_err(x)?;
-            sheet.set_freeze_panes(1, 1).map_err(x)?;
-            sheet.set_landscape();
-            sheet.set_paper_size(9);
-            let bytes = book.save_to_buffer().map_err(x)?;
-            (
-                bytes,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                "xlsx",
-            )
-        }
-    };
+    let (bytes, mime, ext) = crate::api::issues_export::table_file(&[("报表", rows)], format)?;
     Ok(HttpResponse::Ok()
         .content_type(mime)
         .insert_header((

@@ -177,10 +177,7 @@ pub fn compute_stats(
         });
     }
     // The ledger as it stood at the end of the judged day, and the steps of the period.
-    let until = (as_of + chrono::Duration::days(1))
-        .and_hms_opt(0, 0, 0)
-        .unwrap_or_default()
-        - chrono::Duration::hours(8);
+    let until = crate::domain::calendar::end_of_day(as_of);
     let (rows, events) = crate::store::issues::with_events_until(conn, as_of, until)?;
     let mut by_issue: HashMap<String, Vec<crate::store::issues::IssueEventRow>> = HashMap::new();
     for e in events {
@@ -206,15 +203,8 @@ pub fn compute_stats(
             .unwrap_or_else(|| "open".into());
         let mut deadline = None;
         for e in &history {
-            let set = e
-                .changes
-                .as_deref()
-                .and_then(|c| serde_json::from_str::<serde_json::Value>(c).ok())
-                .and_then(|c| c.get("deadline").map(|d| d["after"].clone()));
-            if let Some(v) = set {
-                deadline = v
-                    .as_str()
-                    .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+            if let Some(d) = crate::store::issues::deadline_change(e.changes.as_deref()) {
+                deadline = d;
             }
         }
         issues.push(IssueFacts {

@@ -298,6 +298,31 @@ pub fn participation_scope(user: &AuthUser) -> Option<(Option<String>, Option<St
     }
 }
 
+/// Run a compliance check: the coordinator, for all activities or one; a lead for its own
+/// activity only. Returns the activity the run is limited to.
+pub fn run_compliance_check(
+    user: &AuthUser,
+    activity: Option<Activity>,
+) -> Result<Option<Activity>, AppError> {
+    match user.role {
+        Role::Coordinator => Ok(activity),
+        Role::Lead if activity.is_none() || activity == user.lead_activity => {
+            Ok(user.lead_activity)
+        }
+        Role::Lead => Err(AppError::Forbidden { code: "activity" }),
+        _ => Err(AppError::Forbidden { code: "role" }),
+    }
+}
+
+/// Which unit's part of a compliance check a caller reads: a unit account only its own unit's
+/// findings, score and listing; everyone else the whole run.
+pub fn compliance_scope(user: &AuthUser) -> Option<String> {
+    match user.role {
+        Role::Unit => Some(user.unit_id.clone().unwrap_or_default()),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

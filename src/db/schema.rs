@@ -56,8 +56,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     reports,
     calendar_days,
-    bulletins
+    bulletins,
+    compliance_checks,
+    compliance_findings,
+    compliance_scores
 );
+diesel::joinable!(participation_transitions -> participations (participation_id));
+diesel::joinable!(issue_events -> issues (issue_id));
 diesel::joinable!(matters -> units (unit_id));
 diesel::joinable!(service_records -> units (unit_id));
 diesel::joinable!(participations -> units (unit_id));
@@ -427,5 +432,56 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_by -> Nullable<Text>,
         created_at -> Timestamp,
+        compliance -> Nullable<Text>,
+    }
+}
+diesel::table! {
+    /// Compliance checks (专项考核): immutable runs.
+    compliance_checks (id) {
+        id -> Text,
+        period -> Text,
+        unit_id -> Nullable<Text>,
+        activity -> Nullable<Text>,
+        evaluated_on -> Date,
+        inputs -> Text,
+        settings -> Text,
+        progress -> Text,
+        listed -> Text,
+        previous_check_id -> Nullable<Text>,
+        finding_count -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// A compliance check's findings.
+    compliance_findings (check_id, seq) {
+        check_id -> Text,
+        seq -> Integer,
+        rule -> Text,
+        finding_key -> Text,
+        unit_id -> Nullable<Text>,
+        activity -> Nullable<Text>,
+        subject_period -> Nullable<Text>,
+        severity -> Text,
+        code -> Text,
+        message_zh -> Text,
+        message_en -> Text,
+        evidence -> Text,
+        clause -> Text,
+        due_on -> Nullable<Date>,
+        points -> Integer,
+    }
+}
+diesel::table! {
+    /// A compliance check's scores, one per unit.
+    compliance_scores (check_id, unit_id) {
+        check_id -> Text,
+        unit_id -> Text,
+        unit_name -> Text,
+        rank -> Integer,
+        score -> Integer,
+        deducted -> Integer,
+        findings -> Integer,
     }
 }

@@ -17,6 +17,15 @@ pub fn local_date(at: DateTime<Utc>) -> NaiveDate {
     at.with_timezone(&SHANGHAI).date_naive()
 }
 
+/// The UTC instant (naive, as stored) at which the local date `day` ends: the next local
+/// midnight. "As of the end of `day`" means strictly before this instant.
+pub fn end_of_day(day: NaiveDate) -> chrono::NaiveDateTime {
+    (day + chrono::Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+        - chrono::Duration::hours(8)
+}
+
 /// A calendar quarter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Quarter {

@@ -423,3 +423,15 @@ pub fn with_events_until(
         .load(conn)?;
     Ok((rows, events))
 }
+
+/// What an event's `changes` did to the deadline: `Some(new)` when it set it (to a date or
+/// to nothing), `None` when it left it alone.
+pub fn deadline_change(changes: Option<&str>) -> Option<Option<NaiveDate>> {
+    let v: serde_json::Value = serde_json::from_str(changes?).ok()?;
+    let after = v.get("deadline")?.get("after")?;
+    Some(
+        after
+            .as_str()
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
+    )
+}

@@ -3,6 +3,7 @@
 //! [`crate::db::write_transaction`]. No business rule lives here.
 
 pub mod audit;
+pub mod compliance;
 pub mod draws;
 pub mod health;
 pub mod issues;

@@ -194,6 +194,8 @@ pub struct BulletinRow {
     pub created_by: Option<String>,
     /// When.
     pub created_at: NaiveDateTime,
+    /// JSON: the compliance check it draws on, its ranked scores and its list.
+    pub compliance: Option<String>,
 }
 
 /// Stores a bulletin.

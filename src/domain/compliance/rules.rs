@@ -60,13 +60,14 @@ fn in_period(input: &Input) -> impl Iterator<Item = &ParticipationFacts> {
 
 /// R1 (一(四)1): in each ended quarter, each judged unit has a counted participation in each
 /// activity its categories require (any activity for `policy_making` alone); a deputy's only
-/// where the unit allows delegation. One finding per unit, quarter and missing activity.
+/// where the unit allows delegation. One finding per unit, quarter and missing activity; its
+/// evidence is the unit's records of that activity (of any, for `any`) that did not count.
 pub fn r1(input: &Input, settings: &Settings) -> Vec<Finding> {
     let delegation = input.delegation();
     let mut out = Vec::new();
     for q in input.ended_quarters() {
         let mut done: HashMap<&str, BTreeSet<Activity>> = HashMap::new();
-        let mut uncounted: HashMap<&str, Vec<String>> = HashMap::new();
+        let mut uncounted: HashMap<&str, Vec<(Activity, String)>> = HashMap::new();
         for p in input
             .participations
             .iter()
@@ -75,7 +76,10 @@ pub fn r1(input: &Input, settings: &Settings) -> Vec<Finding> {
             if input.counts_for_unit(p, &delegation) {
                 done.entry(&p.unit_id).or_default().insert(p.activity);
             } else {
-                uncounted.entry(&p.unit_id).or_default().push(p.id.clone());
+                uncounted
+                    .entry(&p.unit_id)
+                    .or_default()
+                    .push((p.activity, p.id.clone()));
             }
         }
         for u in input.units.iter().filter(|u| u.judged()) {
@@ -94,24 +98,27 @@ pub fn r1(input: &Input, settings: &Settings) -> Vec<Finding> {
                     .map(Some)
                     .collect()
             };
-            let evidence = uncounted.get(u.id.as_str()).cloned().unwrap_or_default();
-            let note_zh = if evidence.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "；另有 {} 条记录未计入（草稿、被退回或未获授权的分管负责同志参与）",
-                    evidence.len()
-                )
-            };
-            let note_en = if evidence.is_empty() {
-                String::new()
-            } else {
-                format!("; {} records did not count (drafts, returned, or a deputy where delegation is not allowed)", evidence.len())
-            };
             for a in missing {
+                let evidence: Vec<String> = uncounted
+                    .get(u.id.as_str())
+                    .map(|v| {
+                        v.iter()
+                            .filter(|(act, _)| a.is_none_or(|a| a == *act))
+                            .map(|(_, id)| id.clone())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let (note_zh, note_en) = if evidence.is_empty() {
+                    (String::new(), String::new())
+                } else {
+                    (
+                        format!("；另有 {} 条记录未计入（草稿、被退回或未获授权的分管负责同志参与）", evidence.len()),
+                        format!("; {} records did not count (drafts, returned, or a deputy where delegation is not allowed)", evidence.len()),
+                    )
+                };
                 let (name_zh, name_en, key) = match a {
-                    Some(a) => (a.zh().to_owned(), a.as_str().to_owned(), a.as_str()),
-                    None => ("任一".to_owned(), "any".to_owned(), "any"),
+                    Some(a) => (a.zh(), a.as_str(), a.as_str()),
+                    None => ("任一", "any", "any"),
                 };
                 let mut f = finding(
                     Rule::R1,
@@ -125,7 +132,7 @@ pub fn r1(input: &Input, settings: &Settings) -> Vec<Finding> {
                 f.activity = a;
                 f.subject_period = Some(q.to_string());
                 f.due_on = Some(q.last_day());
-                f.evidence.participations = evidence.clone();
+                f.evidence.participations = evidence;
                 out.push(f);
             }
         }
