@@ -424,17 +424,27 @@ pub fn r7(input: &Input, settings: &Settings) -> Vec<Finding> {
 /// once the deadline has passed. A deputy's answer counts where the unit allows delegation.
 pub fn r8(input: &Input, settings: &Settings) -> Vec<Finding> {
     let delegation = input.delegation();
+    let mut by_trigger: HashMap<&str, Vec<&ParticipationFacts>> = HashMap::new();
+    for p in &input.participations {
+        if let Some(t) = p.trigger_id.as_deref() {
+            by_trigger.entry(t).or_default().push(p);
+        }
+    }
     let mut out = Vec::new();
     for t in input
         .triggers
         .iter()
         .filter(|t| input.period.contains(t.raised_on) && t.due_on <= input.evaluated_on)
     {
-        let naming: Vec<&ParticipationFacts> = input
-            .participations
-            .iter()
-            .filter(|p| p.trigger_id.as_deref() == Some(t.id.as_str()) && p.unit_id == t.unit_id)
-            .collect();
+        let naming: Vec<&ParticipationFacts> = by_trigger
+            .get(t.id.as_str())
+            .map(|ps| {
+                ps.iter()
+                    .copied()
+                    .filter(|p| p.unit_id == t.unit_id)
+                    .collect()
+            })
+            .unwrap_or_default();
         let answered = naming.iter().any(|p| {
             input.counts_for_unit(p, &delegation)
                 && crate::domain::trigger::answers(t.raised_on, t.due_on, p.activity_on)
