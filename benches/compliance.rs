@@ -106,6 +106,7 @@ fn city(units: usize, parts: usize, issues: usize) -> Input {
                 id: format!("u{u:04}-m{m}"),
                 unit_id: format!("u{u:04}"),
                 active: m % 10 != 9,
+                created_on: NaiveDate::from_ymd_opt(2025, 12, 1).expect("a date"),
             });
         }
     }

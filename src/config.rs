@@ -417,6 +417,26 @@ mod tests {
     }
 
     #[test]
+    fn compliance_points_override_the_default_table_and_bad_ones_are_named() {
+        use crate::domain::compliance::Rule;
+        let c = config(&[]).expect("defaults are valid");
+        assert_eq!(c.compliance_points.points(Rule::R1), 10);
+        let c = config(&[("FRONTLINE_COMPLIANCE_POINTS", "R1=20,R10=0")]).expect("valid");
+        assert_eq!(
+            (
+                c.compliance_points.points(Rule::R1),
+                c.compliance_points.points(Rule::R10),
+                c.compliance_points.points(Rule::R3)
+            ),
+            (20, 0, 1)
+        );
+        for bad in ["R0=1", "R1=101", "R1", "R1=x"] {
+            let e = config(&[("FRONTLINE_COMPLIANCE_POINTS", bad)]).expect_err(bad);
+            assert_eq!(e.var, "FRONTLINE_COMPLIANCE_POINTS", "{bad}");
+        }
+    }
+
+    #[test]
     fn a_number_out_of_range_names_its_variable() {
         let e = config(&[("FRONTLINE_POOL_SIZE", "0")]).unwrap_err();
         assert_eq!(e.var, "FRONTLINE_POOL_SIZE");

@@ -16,6 +16,7 @@ use serde_json::{json, Value};
 struct Accounts {
     coordinator: String,
     window_lead: String,
+    window_unit: String,
     unit: String,
     unit_id: String,
     other_unit_id: String,
@@ -54,6 +55,7 @@ async fn accounts(app: &TestApp) -> Accounts {
     Accounts {
         coordinator,
         window_lead,
+        window_unit: window,
         unit,
         unit_id,
         other_unit_id,
@@ -171,6 +173,15 @@ both_backends! {
         assert_eq!(res.status, 400);
         assert_eq!(res.problem().errors.unwrap().len(), 2);
 
+        // A lead reads the findings of its activity and of its own unit.
+        let seen_by_lead = all_findings(app, &a.window_lead, &check.id, "").await;
+        assert!(!seen_by_lead.is_empty() && (seen_by_lead.len() as u32) < check.finding_count);
+        assert!(seen_by_lead.iter().all(|f| f["activity"] == "window" || f["unit_id"] == a.window_unit.as_str()));
+        let expected = findings.iter().filter(|f| f["activity"] == "window" || f["unit_id"] == a.window_unit.as_str()).count();
+        assert_eq!(seen_by_lead.len(), expected);
+        let lead_view: ComplianceCheck = app.call(Method::GET, &format!("/api/v1/compliance-checks/{}", check.id), &a.window_lead, None).await.json();
+        assert_eq!(lead_view.finding_count as usize, expected);
+
         // A unit account reads its own part only, and is refused another unit's findings.
         let seen: ComplianceCheck = app.call(Method::GET, &format!("/api/v1/compliance-checks/{}", check.id), &a.unit, None).await.json();
         assert_eq!(seen.scores.len(), 1);
@@ -203,6 +214,13 @@ both_backends! {
         }
         let list: Value = app.call(Method::GET, &format!("/api/v1/compliance-checks?period={q}"), &a.leader, None).await.json();
         assert_eq!(list["items"].as_array().unwrap().len(), 2);
+        // A run limited to another unit is not listed to a unit account; its own is.
+        let other = run(app, &a.coordinator, json!({"period": q.to_string(), "unit_id": a.other_unit_id})).await;
+        let own = run(app, &a.coordinator, json!({"period": q.to_string(), "unit_id": a.unit_id})).await;
+        let list: Value = app.call(Method::GET, &format!("/api/v1/compliance-checks?period={q}"), &a.unit, None).await.json();
+        let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        assert!(ids.contains(&own.id.as_str()) && !ids.contains(&other.id.as_str()), "{ids:?}");
+        assert_eq!(ids.len(), 3);
     }
 
     async fn runs_compare_export_link_to_the_previous_period_and_feed_the_bulletin(app: TestApp) {
@@ -271,6 +289,8 @@ both_backends! {
         assert!(!next.findings_by_rule.contains_key("R1"), "R1 waits for the quarter's end");
 
         // The bulletin of the quarter carries the run's ranking and list.
+        let res = app.call(Method::POST, "/api/v1/bulletins", &a.coordinator, Some(json!({"quarter": q.next().to_string(), "title": "通报", "body": "正文", "compliance_check_id": next.id}))).await;
+        assert_eq!(res.status, 422, "a run made before its quarter ended judged no R1 or R7");
         let scoped = run(app, &a.coordinator, json!({"period": q.to_string(), "unit_id": a.unit_id})).await;
         assert_eq!(scoped.scores.len(), 1);
         let res = app.call(Method::POST, "/api/v1/bulletins", &a.coordinator, Some(json!({"quarter": q.to_string(), "title": "通报", "body": "正文", "compliance_check_id": scoped.id}))).await;
@@ -283,6 +303,8 @@ both_backends! {
         let listed = bulletin["listed"].as_array().unwrap();
         let archive = listed.iter().find(|l| l["unit_id"] == a.other_unit_id.as_str()).expect("the archive took no part");
         assert_eq!(archive["reasons"], json!(["no_participation", "head_never_in_person"]));
+        assert_eq!(archive["details"].as_array().unwrap().len(), 2);
+        assert_eq!(archive["details"][0]["quarter"], q.to_string());
         assert!(listed.iter().all(|l| l["unit_id"] != a.unit_id.as_str()), "the unit took part in person, late but filed");
         let id = bulletin["id"].as_str().unwrap();
         assert_eq!(app.call(Method::POST, &format!("/api/v1/bulletins/{id}/publication"), &a.coordinator, None).await.status, 200);

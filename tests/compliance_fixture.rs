@@ -907,6 +907,13 @@ both_backends! {
             reports_made.push((activity, period, (when + Duration::hours(8)).date(), id));
         }
 
+        // The catalogue was there before the quarter: R2 judged at its end counts the matters
+        // in the catalogue by then.
+        diesel::update(frontline::db::schema::matters::table)
+            .set(frontline::db::schema::matters::created_at.eq(at(days(s, -100), 9, 0)))
+            .execute(&mut app.db())
+            .unwrap();
+
         // ---- Run the check as of today.
         let (run, findings) = run_check(app, &c.coordinator, &qs, today).await;
 

@@ -221,7 +221,7 @@ both_backends! {
             }
             if activity == "window" {
                 let cov: Value = app.call(Method::GET, &format!("/api/v1/units/{}/coverage?year={}", w.unit, w.day.year()), &w.clerk, None).await.json();
-                assert_eq!(cov["covered"], 0, "a filed record counts for coverage once accepted");
+                assert_eq!(cov["covered"], 2, "a filed record counts for coverage (R2: filed and accepted count)");
             }
             let res = step(app, lead, &p.id, json!({"action": "accept"})).await;
             assert_eq!(res.status, 200, "{activity}: {}", res.text());

@@ -35,8 +35,12 @@ pub struct ListedUnit {
     pub unit_name: String,
     /// Why.
     pub reasons: Vec<ListedReason>,
-    /// Its issues overdue at the quarter's end (or today, while it runs).
+    /// Its issues overdue at the quarter's end (or today, while it runs); with a compliance
+    /// check, its overdue issues in that check (R10).
     pub overdue_issues: u32,
+    /// With a compliance check: each listing with its quarter and evidence (record ids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<crate::domain::compliance::Listing>,
 }
 
 /// A bulletin.
@@ -203,7 +207,7 @@ pub async fn create_bulletin(
         let from_check = match &check_id {
             None => None,
             Some(id) => Some(crate::api::compliance::for_bulletin(conn, id, &quarter.to_string())?.ok_or_else(|| {
-                AppError::Validation(vec![FieldIssue::new("compliance_check_id", "not_district_check", "须为该季度面向全区的专项考核检查", "must be a district-wide compliance check of the quarter")])
+                AppError::Validation(vec![FieldIssue::new("compliance_check_id", "not_district_check", "须为该季度结束后进行的、面向全区的专项考核检查", "must be a district-wide compliance check of the quarter, made once it had ended")])
             })?),
         };
         let (compliance, listed) = match from_check {
@@ -271,6 +275,7 @@ fn listed_without_check(
                 unit_name: u.name.clone(),
                 reasons,
                 overdue_issues: overdue,
+                details: Vec::new(),
             });
         }
     }

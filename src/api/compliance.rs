@@ -77,6 +77,13 @@ pub struct SettingsUsed {
     pub quarterly_summary_count: DayCount,
     /// Points each rule's finding deducts.
     pub deductions: Deductions,
+    /// The working calendar's public holidays used (none when every deadline counts calendar
+    /// days).
+    #[serde(default)]
+    pub holidays: Vec<NaiveDate>,
+    /// The working calendar's make-up working days used.
+    #[serde(default)]
+    pub workdays: Vec<NaiveDate>,
 }
 
 /// A stored run as a caller may see it. A unit account sees its own unit's findings, score,
@@ -157,14 +164,16 @@ fn score_of(r: ScoreRow) -> Score {
     }
 }
 
-/// The run as `only_unit` (a unit account's unit) may see it.
+/// The run as a caller sees it: scores, listing and progress of `only_unit` (a unit
+/// account's unit) or of all; the findings counted are those `visible` to it.
 fn view(
     conn: &mut AnyConnection,
     row: CheckRow,
     only_unit: Option<&str>,
+    visible: Option<(Option<String>, Option<String>)>,
 ) -> Result<ComplianceCheck, AppError> {
     let filter = FindingFilter {
-        unit_id: only_unit.map(str::to_owned),
+        visible,
         ..Default::default()
     };
     let (findings, _) = store::findings(conn, &row.id, &filter, None, None)?;
@@ -239,6 +248,8 @@ fn settings(
         quarterly_summary_day: config.quarterly_summary_day,
         quarterly_summary_count: config.day_count("quarterly_summary"),
         deductions: config.compliance_points.clone(),
+        holidays: calendar.holidays.iter().copied().collect(),
+        workdays: calendar.workdays.iter().copied().collect(),
     };
     let s = Settings {
         filing: FilingRule {
@@ -354,13 +365,14 @@ pub async fn create_compliance_check(
     let actx = ctx.audit(Some(&user));
     let created_by = user.id.clone();
     let check = crate::db::run(&pool, move |conn| {
-        let (settings, used) = settings(conn, &config)?;
-        write_transaction(conn, |conn| {
-            // One snapshot for every query of the run.
+        // Read and judge in one read-only snapshot (no write lock held meanwhile), then store
+        // the run and its audit record in one short write transaction.
+        let (row, finding_rows, score_rows) = diesel::Connection::transaction::<_, AppError, _>(conn, |conn| {
             if let AnyConnection::Postgresql(c) = conn {
                 use diesel::RunQueryDsl;
-                diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(c)?;
+                diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY").execute(c)?;
             }
+            let (settings, used) = settings(conn, &config)?;
             let (input, summary) = store::load(conn, period, evaluated_on)?;
             if let Some(u) = &unit_id {
                 if !input.units.iter().any(|x| &x.id == u) {
@@ -387,7 +399,9 @@ pub async fn create_compliance_check(
                 .filter(|f| activity.is_none() || f.activity == activity)
                 .collect();
             let scores = rules::scores(&units, &findings);
-            let previous = match store::latest(conn, &period.prev().to_string(), unit_id.as_deref(), activity.map(|a| a.as_str()))? {
+            let prev = period.prev();
+            let until = crate::domain::calendar::end_of_day(evaluated_on);
+            let previous = match store::previous(conn, &prev.to_string(), prev.last_day(), unit_id.as_deref(), activity.map(|a| a.as_str()), until)? {
                 None => None,
                 Some(prev) => {
                     let filter = FindingFilter { rule: Some(Rule::R10.as_str().to_owned()), ..Default::default() };
@@ -458,10 +472,13 @@ pub async fn create_compliance_check(
                     findings: s.findings as i32,
                 })
                 .collect();
+            Ok((row, finding_rows, score_rows))
+        })?;
+        write_transaction(conn, |conn| {
             store::insert(conn, &row, &finding_rows, &score_rows)?;
-            let changes = serde_json::json!({"period": {"before": null, "after": row.period}, "evaluated_on": {"before": null, "after": evaluated_on}, "unit_id": {"before": null, "after": unit_id}, "activity": {"before": null, "after": row.activity}, "findings": {"before": null, "after": findings.len()}});
-            audit::record(conn, &actx, AuditEntry { action: "compliance_check.create", target_type: Some("compliance_check"), target_id: Some(&id), changes: Some(changes), outcome: "success" })?;
-            view(conn, row, None)
+            let changes = serde_json::json!({"period": {"before": null, "after": row.period}, "evaluated_on": {"before": null, "after": row.evaluated_on}, "unit_id": {"before": null, "after": row.unit_id}, "activity": {"before": null, "after": row.activity}, "findings": {"before": null, "after": row.finding_count}});
+            audit::record(conn, &actx, AuditEntry { action: "compliance_check.create", target_type: Some("compliance_check"), target_id: Some(&row.id), changes: Some(changes), outcome: "success" })?;
+            view(conn, row, None, None)
         })
     })
     .await?;
@@ -517,7 +534,8 @@ pub struct ListChecksParams {
     pub cursor: Option<String>,
 }
 
-/// Lists the runs (every signed-in account; a unit account then reads its own part of each).
+/// Lists the runs (every signed-in account; a unit account sees the district-wide runs and those
+/// limited to its own unit, and reads its own part of each).
 #[utoipa::path(
     tag = "compliance",
     operation_id = "list_compliance_checks",
@@ -527,7 +545,7 @@ pub struct ListChecksParams {
 )]
 #[get("/compliance-checks")]
 pub async fn list_compliance_checks(
-    _user: AuthUser,
+    user: AuthUser,
     pool: web::Data<DbPool>,
     params: web::Query<ListChecksParams>,
 ) -> Result<HttpResponse, AppError> {
@@ -546,8 +564,15 @@ pub async fn list_compliance_checks(
     }
     params.finish()?;
     let period = p.period;
+    let only = policy::compliance_unit_scope(&user);
     let (rows, more) = crate::db::run(&pool, move |conn| {
-        store::list(conn, period.as_deref(), after.as_deref(), limit)
+        store::list(
+            conn,
+            period.as_deref(),
+            only.as_deref(),
+            after.as_deref(),
+            limit,
+        )
     })
     .await?;
     let next_cursor = crate::api::pagination::next_cursor(&rows, more, |r| &r.id);
@@ -601,8 +626,10 @@ pub async fn get_compliance_check(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let row = load_check(&pool, &id).await?;
-    let only = policy::compliance_scope(&user);
-    let check = crate::db::run(&pool, move |conn| view(conn, row, only.as_deref())).await?;
+    let only = policy::compliance_unit_scope(&user);
+    let visible = visible_to(&user);
+    let check =
+        crate::db::run(&pool, move |conn| view(conn, row, only.as_deref(), visible)).await?;
     Ok(HttpResponse::Ok().json(check))
 }
 
@@ -634,6 +661,12 @@ pub struct FindingList {
     pub next_cursor: Option<String>,
 }
 
+/// The findings a caller may read, as the store's filter wants them.
+fn visible_to(user: &AuthUser) -> Option<(Option<String>, Option<String>)> {
+    policy::compliance_finding_scope(user)
+        .map(|(unit, activity)| (unit, activity.map(|a| a.as_str().to_owned())))
+}
+
 /// The filter a caller's query asks for, within what it may read.
 fn finding_filter(
     user: &AuthUser,
@@ -649,16 +682,16 @@ fn finding_filter(
         .enumeration::<Severity>("severity", severity)
         .map(|s| s.as_str().to_owned());
     let unit_id = params.uuid("unit_id", unit);
-    let only = policy::compliance_scope(user);
-    if let (Some(mine), Some(asked)) = (&only, &unit_id) {
-        if mine != asked {
+    if let (Some(mine), Some(asked)) = (policy::compliance_unit_scope(user), &unit_id) {
+        if &mine != asked {
             return Err(AppError::Forbidden { code: "unit" });
         }
     }
     Ok(FindingFilter {
         rule,
-        unit_id: only.or(unit_id),
+        unit_id,
         severity,
+        visible: visible_to(user),
     })
 }
 
@@ -743,7 +776,7 @@ pub async fn list_compliance_scores(
     id: web::Path<String>,
 ) -> Result<HttpResponse, AppError> {
     let row = load_check(&pool, &id).await?;
-    let only = policy::compliance_scope(&user);
+    let only = policy::compliance_unit_scope(&user);
     let items = crate::db::run(&pool, move |conn| {
         store::scores(conn, &row.id, only.as_deref())
     })
@@ -773,13 +806,26 @@ fn evidence_text(e: &rules::Evidence) -> String {
         ("draws", &e.draws),
         ("matters", &e.matters),
     ];
-    parts
+    let mut text = parts
         .iter()
         .filter(|(_, ids)| !ids.is_empty())
         .map(|(k, ids)| format!("{k}: {}", ids.join(",")))
         .collect::<Vec<_>>()
-        .join("; ")
+        .join("; ");
+    // A spreadsheet cell holds at most 32,767 characters.
+    if text.len() > MAX_CELL {
+        let mut end = MAX_CELL;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str(" …");
+    }
+    text
 }
+
+/// The most characters of evidence an exported cell holds (the API has it all).
+const MAX_CELL: usize = 32_000;
 
 /// Exports a run: its findings and its scores, as XLSX (two sheets) or CSV (UTF-8 with BOM,
 /// the scores after the findings); a unit account gets its own part only.
@@ -806,21 +852,26 @@ pub async fn get_compliance_check_export(
         .unwrap_or(ExportFormat::Xlsx);
     p.finish()?;
     let row = load_check(&pool, &id).await?;
-    let only = policy::compliance_scope(&user);
+    let only = policy::compliance_unit_scope(&user);
+    let visible = visible_to(&user);
     let period = row.period.clone();
     let (findings, scores, names) = crate::db::run(&pool, move |conn| {
         let filter = FindingFilter {
-            unit_id: only.clone(),
+            visible,
             ..Default::default()
         };
         let (findings, _) = store::findings(conn, &row.id, &filter, None, None)?;
         let scores = store::scores(conn, &row.id, only.as_deref())?;
-        let names: HashMap<String, String> =
+        // The names the run scored under; today's for a unit it did not score.
+        let mut names: HashMap<String, String> =
             crate::store::units::list(conn, &Default::default(), None, 100_000)?
                 .items
                 .into_iter()
                 .map(|u| (u.id.to_string(), u.name))
                 .collect();
+        for s in store::scores(conn, &row.id, None)? {
+            names.insert(s.unit_id, s.unit_name);
+        }
         Ok((findings, scores, names))
     })
     .await?;
@@ -893,7 +944,7 @@ pub async fn get_compliance_check_export(
 #[into_params(parameter_in = Query)]
 pub struct DiffParams {
     /// The run to compare with.
-    #[param(format = Uuid)]
+    #[param(format = Uuid, required = true, value_type = String)]
     pub against: Option<String>,
 }
 
@@ -939,10 +990,10 @@ pub async fn get_compliance_check_diff(
     let against = against.ok_or_else(|| bad("against"))?;
     let row = load_check(&pool, &id).await?;
     let other = load_check(&pool, &against).await?;
-    let only = policy::compliance_scope(&user);
+    let visible = visible_to(&user);
     let (now, before) = crate::db::run(&pool, move |conn| {
         let filter = FindingFilter {
-            unit_id: only,
+            visible,
             ..Default::default()
         };
         let (a, _) = store::findings(conn, &row.id, &filter, None, None)?;
@@ -975,7 +1026,10 @@ pub fn for_bulletin(
     let Some(row) = store::get(conn, check_id)? else {
         return Ok(None);
     };
-    if row.period != quarter || row.unit_id.is_some() || row.activity.is_some() {
+    let ended = quarter
+        .parse::<crate::domain::calendar::Quarter>()
+        .is_ok_and(|q| row.evaluated_on >= q.last_day());
+    if row.period != quarter || row.unit_id.is_some() || row.activity.is_some() || !ended {
         return Ok(None);
     }
     let scores = store::scores(conn, &row.id, None)?;
@@ -995,22 +1049,25 @@ pub fn for_bulletin(
         }
     }
     let listed: Vec<Listing> = serde_json::from_str(&row.listed).map_err(|_| bad("listed"))?;
-    let mut by_unit: BTreeMap<String, Vec<crate::domain::stats::ListedReason>> = BTreeMap::new();
+    let mut by_unit: BTreeMap<String, (Vec<crate::domain::stats::ListedReason>, Vec<Listing>)> =
+        BTreeMap::new();
     for l in listed {
-        let reasons = by_unit.entry(l.unit_id).or_default();
+        let (reasons, details) = by_unit.entry(l.unit_id.clone()).or_default();
         if !reasons.contains(&l.reason) {
             reasons.push(l.reason);
         }
+        details.push(l);
     }
     let units = by_unit
         .into_iter()
-        .map(|(unit_id, mut reasons)| {
+        .map(|(unit_id, (mut reasons, details))| {
             reasons.sort();
             crate::api::bulletins::ListedUnit {
                 unit_name: names.get(&unit_id).cloned().unwrap_or_default(),
                 overdue_issues: overdue_of.get(&unit_id).copied().unwrap_or(0),
                 unit_id,
                 reasons,
+                details,
             }
         })
         .collect();

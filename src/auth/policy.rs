@@ -306,7 +306,10 @@ pub fn run_compliance_check(
 ) -> Result<Option<Activity>, AppError> {
     match user.role {
         Role::Coordinator => Ok(activity),
-        Role::Lead if activity.is_none() || activity == user.lead_activity => {
+        Role::Lead
+            if user.lead_activity.is_some()
+                && (activity.is_none() || activity == user.lead_activity) =>
+        {
             Ok(user.lead_activity)
         }
         Role::Lead => Err(AppError::Forbidden { code: "activity" }),
@@ -314,11 +317,22 @@ pub fn run_compliance_check(
     }
 }
 
-/// Which unit's part of a compliance check a caller reads: a unit account only its own unit's
-/// findings, score and listing; everyone else the whole run.
-pub fn compliance_scope(user: &AuthUser) -> Option<String> {
+/// The one unit whose part of a compliance run a caller reads (score, listing, progress, runs
+/// limited to a unit): a unit account its own; everyone else every unit.
+pub fn compliance_unit_scope(user: &AuthUser) -> Option<String> {
     match user.role {
         Role::Unit => Some(user.unit_id.clone().unwrap_or_default()),
+        _ => None,
+    }
+}
+
+/// Which findings of a compliance run a caller reads, as (unit, activity), either matching:
+/// a unit account its own unit's; a lead those of its activity and of its own unit; the
+/// coordinator, leaders and admins all (`None`).
+pub fn compliance_finding_scope(user: &AuthUser) -> Option<(Option<String>, Option<Activity>)> {
+    match user.role {
+        Role::Unit => Some((Some(user.unit_id.clone().unwrap_or_default()), None)),
+        Role::Lead => Some((user.unit_id.clone(), user.lead_activity)),
         _ => None,
     }
 }

@@ -73,6 +73,8 @@ pub fn load(
     let last = period.last_day().max(evaluated_on);
 
     // 1–2. Units with their categories.
+    // Units as they are now: the Annex 1 frame applies from the programme's start, whenever
+    // the service was installed (their categories and delegation have no history yet).
     for u in crate::store::units::list(conn, &Default::default(), None, 100_000)?.items {
         input.units.push(UnitFacts {
             id: u.id.to_string(),
@@ -154,16 +156,22 @@ pub fn load(
     }
 
     // 5. Matters in the catalogue by then.
-    let rows: Vec<(String, String, bool)> = matters::table
+    let rows: Vec<(String, String, bool, NaiveDateTime)> = matters::table
         .filter(matters::created_at.lt(until))
-        .select((matters::id, matters::unit_id, matters::active))
+        .select((
+            matters::id,
+            matters::unit_id,
+            matters::active,
+            matters::created_at,
+        ))
         .load(conn)?;
     input.matters = rows
         .into_iter()
-        .map(|(id, unit_id, active)| MatterFacts {
+        .map(|(id, unit_id, active, at)| MatterFacts {
             id,
             unit_id,
             active,
+            created_on: local_date(crate::store::utc(at)),
         })
         .collect();
 
@@ -500,40 +508,26 @@ pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<CheckRow>, AppEr
         .optional()?)
 }
 
-/// Runs, oldest first, after `after`, of `period` if given.
-pub fn list(
-    conn: &mut AnyConnection,
-    period: Option<&str>,
-    after: Option<&str>,
-    limit: i64,
-) -> Result<(Vec<CheckRow>, bool), AppError> {
-    let mut q = compliance_checks::table
-        .select(compliance_checks::all_columns)
-        .order(compliance_checks::id.asc())
-        .into_boxed();
-    if let Some(p) = period {
-        q = q.filter(compliance_checks::period.eq(p.to_owned()));
-    }
-    if let Some(a) = after {
-        q = q.filter(compliance_checks::id.gt(a.to_owned()));
-    }
-    let mut rows: Vec<CheckRow> = q.limit(limit + 1).load(conn)?;
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    Ok((rows, more))
-}
-
-/// The latest run of `period` with the same scope, made before `before`.
-pub fn latest(
+/// The run of `period` with the same scope that a run judged as of `until` compares with:
+/// among those made before `until` and judged once the period had ended (on or after
+/// `ended_on`), the latest judged.
+pub fn previous(
     conn: &mut AnyConnection,
     period: &str,
+    ended_on: NaiveDate,
     unit_id: Option<&str>,
     activity: Option<&str>,
+    until: NaiveDateTime,
 ) -> Result<Option<CheckRow>, AppError> {
     let mut q = compliance_checks::table
         .filter(compliance_checks::period.eq(period.to_owned()))
+        .filter(compliance_checks::evaluated_on.ge(ended_on))
+        .filter(compliance_checks::created_at.lt(until))
         .select(compliance_checks::all_columns)
-        .order(compliance_checks::id.desc())
+        .order((
+            compliance_checks::evaluated_on.desc(),
+            compliance_checks::id.desc(),
+        ))
         .into_boxed();
     q = match unit_id {
         Some(u) => q.filter(compliance_checks::unit_id.eq(u.to_owned())),
@@ -546,6 +540,38 @@ pub fn latest(
     Ok(q.first(conn).optional()?)
 }
 
+/// Runs, oldest first, after `after`, of `period` if given, without those limited to a unit
+/// other than `only_unit` (when given).
+pub fn list(
+    conn: &mut AnyConnection,
+    period: Option<&str>,
+    only_unit: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<CheckRow>, bool), AppError> {
+    let mut q = compliance_checks::table
+        .select(compliance_checks::all_columns)
+        .order(compliance_checks::id.asc())
+        .into_boxed();
+    if let Some(p) = period {
+        q = q.filter(compliance_checks::period.eq(p.to_owned()));
+    }
+    if let Some(u) = only_unit {
+        q = q.filter(
+            compliance_checks::unit_id
+                .is_null()
+                .or(compliance_checks::unit_id.eq(u.to_owned())),
+        );
+    }
+    if let Some(a) = after {
+        q = q.filter(compliance_checks::id.gt(a.to_owned()));
+    }
+    let mut rows: Vec<CheckRow> = q.limit(limit + 1).load(conn)?;
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    Ok((rows, more))
+}
+
 /// A filter of a run's findings.
 #[derive(Clone, Debug, Default)]
 pub struct FindingFilter {
@@ -555,6 +581,8 @@ pub struct FindingFilter {
     pub unit_id: Option<String>,
     /// Severity.
     pub severity: Option<String>,
+    /// What the caller may read: findings of this unit or of this activity (`None`: all).
+    pub visible: Option<(Option<String>, Option<String>)>,
 }
 
 /// A run's findings matching `f`, in order, after position `after`; `limit` of them (all when
@@ -579,6 +607,18 @@ pub fn findings(
     }
     if let Some(s) = &f.severity {
         q = q.filter(compliance_findings::severity.eq(s.clone()));
+    }
+    if let Some(visible) = &f.visible {
+        q = match visible.clone() {
+            (Some(u), Some(a)) => q.filter(
+                compliance_findings::unit_id
+                    .eq(u)
+                    .or(compliance_findings::activity.eq(a)),
+            ),
+            (Some(u), None) => q.filter(compliance_findings::unit_id.eq(u)),
+            (None, Some(a)) => q.filter(compliance_findings::activity.eq(a)),
+            (None, None) => q.filter(compliance_findings::seq.lt(0)),
+        };
     }
     if let Some(a) = after {
         q = q.filter(compliance_findings::seq.gt(a));

@@ -298,8 +298,9 @@ macro_rules! counted_participant {
     };
 }
 
-/// The matters named by accepted participations of a unit dated in `year`, with their dates
-/// (the coverage of R2); a deputy's count only where the unit allows delegation.
+/// The matters named by counted (filed or accepted) participations of a unit dated in `year`,
+/// with their dates (the coverage of R2, as the compliance check counts it); a deputy's count
+/// only where the unit allows delegation.
 pub fn experienced_matters(
     conn: &mut AnyConnection,
     unit_id: &str,
@@ -315,7 +316,7 @@ pub fn experienced_matters(
         .inner_join(units::table)
         .filter(counted_participant!())
         .filter(participations::unit_id.eq(unit_id))
-        .filter(participations::status.eq("accepted"))
+        .filter(participations::status.eq_any(["filed", "accepted"]))
         .filter(participations::activity_on.between(first, last))
         .select((participations::matter_ids, participations::activity_on))
         .load(conn)?;

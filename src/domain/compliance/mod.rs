@@ -395,6 +395,9 @@ pub struct MatterFacts {
     pub unit_id: String,
     /// Whether it is in the catalogue (R2 counts active matters).
     pub active: bool,
+    /// The local date it was added to the catalogue: R2 judged at the end of a quarter counts
+    /// the matters there by then.
+    pub created_on: NaiveDate,
 }
 
 /// What a check needs of a trigger.

@@ -156,10 +156,14 @@ fn covered(input: &Input, to: NaiveDate) -> HashMap<&str, HashSet<&str>> {
     out
 }
 
-/// Each unit's active matters, in id order.
-fn active_matters(input: &Input) -> HashMap<&str, Vec<&str>> {
+/// Each unit's active matters in the catalogue by `by`, in id order.
+fn active_matters(input: &Input, by: NaiveDate) -> HashMap<&str, Vec<&str>> {
     let mut out: HashMap<&str, Vec<&str>> = HashMap::new();
-    for m in input.matters.iter().filter(|m| m.active) {
+    for m in input
+        .matters
+        .iter()
+        .filter(|m| m.active && m.created_on <= by)
+    {
         out.entry(&m.unit_id).or_default().push(&m.id);
     }
     for v in out.values_mut() {
@@ -169,14 +173,14 @@ fn active_matters(input: &Input) -> HashMap<&str, Vec<&str>> {
 }
 
 /// R2 (一(四)1): judged at the end of the period's last ended quarter q: each judged unit has
-/// experienced at least q/4 of its active matters since 1 January (4 × covered ≥ q × total);
+/// experienced at least q/4 of its active matters (in the catalogue by then) since 1 January (4 × covered ≥ q × total);
 /// at the end of Q4, all of them. Evidence: the matters not yet experienced.
 pub fn r2(input: &Input, settings: &Settings) -> Vec<Finding> {
     let Some(q) = input.ended_quarters().last().copied() else {
         return Vec::new();
     };
     let covered = covered(input, q.last_day());
-    let matters = active_matters(input);
+    let matters = active_matters(input, q.last_day());
     let n = u64::from(q.number());
     let mut out = Vec::new();
     for u in input.units.iter().filter(|u| u.judged()) {
@@ -776,7 +780,7 @@ pub fn progress(input: &Input) -> Vec<Progress> {
         }
     }
     let covered = covered(input, eval);
-    let matters = active_matters(input);
+    let matters = active_matters(input, eval);
     let n = u64::from(q.number());
     let mut out: Vec<Progress> = input
         .units

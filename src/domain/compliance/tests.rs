@@ -267,6 +267,7 @@ fn matters(i: &mut Input, unit: &str, n: usize) {
             id: format!("{unit}-m{k}"),
             unit_id: unit.into(),
             active: true,
+            created_on: d(2025, 12, 1),
         });
     }
 }
@@ -309,6 +310,32 @@ fn r2_by_the_end_of_quarter_q_exactly_q_quarters_of_the_matters_suffice() {
 }
 
 #[test]
+fn r2_counts_the_matters_in_the_catalogue_by_the_end_of_the_quarter_judged() {
+    let mut i = input("2026-Q1", d(2026, 5, 1));
+    i.units = vec![unit("a", &[Category::ApprovalService], false)];
+    matters(&mut i, "a", 8);
+    i.participations = vec![covering("p", "a", d(2026, 2, 1), Who::Head, &[0])];
+    assert_eq!(keys(&r2(&i, &s())), vec!["R2:a:2026-Q1"], "1 of 8 at Q1");
+    for m in i.matters.iter_mut().skip(1) {
+        m.created_on = d(2026, 4, 1);
+    }
+    assert!(
+        r2(&i, &s()).is_empty(),
+        "the seven matters added in April are not due at the end of Q1"
+    );
+    for m in i.matters.iter_mut().skip(1).take(4) {
+        m.created_on = d(2026, 3, 31);
+    }
+    let f = r2(&i, &s());
+    assert_eq!(
+        keys(&f),
+        vec!["R2:a:2026-Q1"],
+        "1 of 5: a matter added on the last day counts"
+    );
+    assert_eq!(f[0].evidence.matters.len(), 4);
+}
+
+#[test]
 fn r2_at_the_end_of_the_year_every_matter_is_due() {
     let mut i = input("2026-Q4", d(2026, 12, 31));
     i.units = vec![unit("a", &[Category::ApprovalService], false)];
@@ -317,6 +344,7 @@ fn r2_at_the_end_of_the_year_every_matter_is_due() {
         id: "retired".into(),
         unit_id: "a".into(),
         active: false,
+        created_on: d(2026, 1, 1),
     });
     i.participations = vec![covering("p", "a", d(2026, 3, 1), Who::Head, &[0, 1])];
     let f = r2(&i, &s());
