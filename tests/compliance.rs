@@ -312,4 +312,56 @@ both_backends! {
         assert_eq!(public["items"][0]["compliance"]["scores"][0]["rank"], 1);
         let _: FindingList = app.call(Method::GET, &format!("/api/v1/compliance-checks/{}/findings", after.id), &a.coordinator, None).await.json();
     }
+
+    async fn a_record_returned_and_edited_after_the_evaluation_date_is_read_as_it_was_filed(app: TestApp) {
+        use diesel::prelude::*;
+        use frontline::db::schema::{participation_transitions as pt, participations as ps};
+        let a = accounts(app).await;
+        let justice = app.unit_named("区司法局").await.id.to_string();
+        let (_, enforcement_lead) = app.user_with_token(&a.admin, "sfj.lead", "lead", Some(&justice), Some("enforcement")).await;
+        let q = last_quarter();
+        let body = json!({"unit_id": a.unit_id, "activity": "enforcement", "mode": "regular", "activity_on": q.last_day().to_string(),
+            "place": "现场", "participant": {"kind": "head"}, "summary": "参与执法", "segments": enforcement_segments()});
+        let res = app.call(Method::POST, "/api/v1/participations", &a.unit, Some(body)).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let p = res.json::<Value>()["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/participations/{p}/transitions");
+        assert_eq!(app.call(Method::POST, &path, &a.unit, Some(json!({"action": "file"}))).await.status, 200);
+        // Made and filed at 10:00 on the quarter's last day (02:00 UTC).
+        let then = q.last_day().and_hms_opt(2, 0, 0).unwrap();
+        {
+            let mut conn = app.db();
+            diesel::update(ps::table.find(&p))
+                .set((ps::created_at.eq(then), ps::updated_at.eq(then), ps::filed_at.eq(Some(then)), ps::last_filed_at.eq(Some(then))))
+                .execute(&mut conn)
+                .unwrap();
+            diesel::update(pt::table.filter(pt::participation_id.eq(&p))).set(pt::at.eq(then)).execute(&mut conn).unwrap();
+        }
+        let judged_on = q.last_day() + Duration::days(1);
+        let first = run(app, &a.coordinator, json!({"period": q.to_string(), "evaluated_on": judged_on.to_string(), "unit_id": a.unit_id})).await;
+        let keys = |fs: &[Value]| fs.iter().map(|f| f["key"].as_str().unwrap().to_owned()).collect::<std::collections::BTreeSet<_>>();
+        let before = all_findings(app, &a.coordinator, &first.id, "").await;
+        assert!(!keys(&before).contains(&format!("R4:{p}")), "filed complete");
+        assert!(!keys(&before).contains(&format!("R7:{}:{q}", a.unit_id)), "the head took part, filed on time");
+
+        // Today: returned, stripped of a segment, and left returned.
+        let res = app.call(Method::POST, &path, &enforcement_lead, Some(json!({"action": "return", "reason": "补充材料"}))).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let mut segments = enforcement_segments();
+        segments.pop();
+        let res = app.call_with(Method::PATCH, &format!("/api/v1/participations/{p}"), &a.unit, &[("if-match", "*")], Some(json!({"segments": segments, "participant": {"kind": "deputy", "name": "李副局长"}}))).await;
+        assert!(matches!(res.status, 200 | 422), "{}", res.text());
+        let res = app.call_with(Method::PATCH, &format!("/api/v1/participations/{p}"), &a.unit, &[("if-match", "*")], Some(json!({"segments": segments}))).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+
+        // The same check as of the same day answers the same.
+        let again = run(app, &a.coordinator, json!({"period": q.to_string(), "evaluated_on": judged_on.to_string(), "unit_id": a.unit_id})).await;
+        let diff: CheckDiff = app.call(Method::GET, &format!("/api/v1/compliance-checks/{}/diff?against={}", again.id, first.id), &a.coordinator, None).await.json();
+        assert!(diff.diff.added.is_empty() && diff.diff.gone.is_empty() && diff.diff.changed.is_empty(), "{diff:?}");
+        assert_eq!(diff.diff.unchanged as usize, before.len());
+        // As of today the record is returned: it counts for nothing.
+        let today = run(app, &a.coordinator, json!({"period": q.to_string(), "unit_id": a.unit_id})).await;
+        let now = all_findings(app, &a.coordinator, &today.id, "").await;
+        assert!(keys(&now).contains(&format!("R7:{}:{q}", a.unit_id)));
+    }
 }

@@ -747,6 +747,11 @@ both_backends! {
             segs.retain(|x| x["type"] != "case_file_review");
             assert_eq!(segs.len(), 2);
             diesel::update(participations::table.find(&tampered_e.id)).set(participations::segments.eq(serde_json::to_string(&segs).unwrap())).execute(&mut conn).unwrap();
+            // As if it had been filed so: no snapshot of another content.
+            diesel::update(participation_transitions::table.filter(participation_transitions::participation_id.eq(&tampered_e.id)))
+                .set(participation_transitions::snapshot.eq(None::<String>))
+                .execute(&mut conn)
+                .unwrap();
         }
         made.push(tampered_e.clone());
         // R5 and R6: an accepted WINDOW record whose third call went unanswered and whose
@@ -769,6 +774,10 @@ both_backends! {
             segs[2]["calls"][2].as_object_mut().unwrap().remove("ratings");
             diesel::update(participations::table.find(&tampered_w.id))
                 .set((participations::segments.eq(serde_json::to_string(&segs).unwrap()), participations::matter_ids.eq(serde_json::to_string(&vec![drawn[0].clone()]).unwrap())))
+                .execute(&mut conn)
+                .unwrap();
+            diesel::update(participation_transitions::table.filter(participation_transitions::participation_id.eq(&tampered_w.id)))
+                .set(participation_transitions::snapshot.eq(None::<String>))
                 .execute(&mut conn)
                 .unwrap();
         }

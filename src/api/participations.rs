@@ -1619,6 +1619,7 @@ pub async fn create_participation_transition(
                 late_days: late,
                 actor_id: Some(user.id.clone()),
                 at: now,
+                snapshot: if b.action == Action::File { Some(store::FiledSnapshot::of(&row)?) } else { None },
             })?;
             let changes = serde_json::json!({"status": {"before": from, "after": to}, "reason": {"before": null, "after": reason}, "late_days": {"before": null, "after": late}, "issues_opened": {"before": null, "after": opened}});
             audit::record(conn, &actx, AuditEntry { action: "participation.transition", target_type: Some("participation"), target_id: Some(&id), changes: Some(changes), outcome: "success" })?;

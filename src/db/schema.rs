@@ -303,6 +303,7 @@ diesel::table! {
         late_days -> Nullable<Integer>,
         actor_id -> Nullable<Text>,
         at -> Timestamp,
+        snapshot -> Nullable<Text>,
     }
 }
 

@@ -60,7 +60,8 @@ pub struct InputSummary {
 
 /// Loads what a check of `period` judged at the end of `evaluated_on` reads: every record as
 /// it stood then (created, filed, published or submitted before that instant; statuses and
-/// deadlines replayed from the histories). Twelve queries at most, whatever the data's size.
+/// deadlines replayed from the histories, a record changed since read as it was last filed).
+/// Thirteen queries at most, whatever the data's size.
 pub fn load(
     conn: &mut AnyConnection,
     period: CheckPeriod,
@@ -133,12 +134,52 @@ pub fn load(
     for (id, to, _) in steps {
         status_of.insert(id, to);
     }
+    // A record changed after the end of the evaluation date (returned, edited, filed again)
+    // is read as it was last filed before then.
+    let snapshots: Vec<(String, Option<String>)> = participation_transitions::table
+        .inner_join(participations::table)
+        .filter(participations::activity_on.between(year_start, last))
+        .filter(participations::created_at.lt(until))
+        .filter(participations::updated_at.ge(until))
+        .filter(participation_transitions::action.eq("file"))
+        .filter(participation_transitions::at.lt(until))
+        .select((
+            participation_transitions::participation_id,
+            participation_transitions::snapshot,
+        ))
+        .order((
+            participation_transitions::at.asc(),
+            participation_transitions::id.asc(),
+        ))
+        .load(conn)?;
+    let mut filed_as: HashMap<String, crate::store::participations::FiledSnapshot> = HashMap::new();
+    for (id, snapshot) in snapshots {
+        if let Some(json) = snapshot {
+            filed_as.insert(
+                id,
+                serde_json::from_str(&json).map_err(|_| bad("filing snapshot"))?,
+            );
+        }
+    }
     for (id, unit_id, activity, who, on, filed_at, trigger_id, matter_ids, segments) in rows {
         let status: Status = status_of
             .get(&id)
             .map_or("draft", String::as_str)
             .parse()
             .map_err(|_| bad("participation status"))?;
+        let counted = matches!(status, Status::Filed | Status::Accepted);
+        let (activity, who, on, trigger_id, matter_ids, segments) =
+            match filed_as.remove(&id).filter(|_| counted) {
+                Some(f) => (
+                    f.activity,
+                    f.participant_kind,
+                    f.activity_on,
+                    f.trigger_id,
+                    f.matter_ids.to_string(),
+                    f.segments.to_string(),
+                ),
+                None => (activity, who, on, trigger_id, matter_ids, segments),
+            };
         input.participations.push(ParticipationFacts {
             activity: activity.parse().map_err(|_| bad("activity"))?,
             participant: who.parse().map_err(|_| bad("participant"))?,

@@ -84,6 +84,41 @@ pub struct TransitionRow {
     pub actor_id: Option<String>,
     /// When.
     pub at: NaiveDateTime,
+    /// A filing's JSON [`FiledSnapshot`]: the record as it was filed.
+    pub snapshot: Option<String>,
+}
+
+/// What a filing keeps of the record: what the compliance rules read, as it was filed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FiledSnapshot {
+    /// Activity.
+    pub activity: String,
+    /// Local activity date.
+    pub activity_on: NaiveDate,
+    /// `head` or `deputy`.
+    pub participant_kind: String,
+    /// The trigger it answers.
+    pub trigger_id: Option<String>,
+    /// Matters experienced.
+    pub matter_ids: serde_json::Value,
+    /// Segments.
+    pub segments: serde_json::Value,
+}
+
+impl FiledSnapshot {
+    /// The snapshot of `row` (JSON), as it is being filed.
+    pub fn of(row: &ParticipationRow) -> Result<String, AppError> {
+        let bad = |_| AppError::internal("unreadable participation content");
+        let s = FiledSnapshot {
+            activity: row.activity.clone(),
+            activity_on: row.activity_on,
+            participant_kind: row.participant_kind.clone(),
+            trigger_id: row.trigger_id.clone(),
+            matter_ids: serde_json::from_str(&row.matter_ids).map_err(bad)?,
+            segments: serde_json::from_str(&row.segments).map_err(bad)?,
+        };
+        serde_json::to_string(&s).map_err(|e| AppError::internal(e.to_string()))
+    }
 }
 
 /// A stored note.

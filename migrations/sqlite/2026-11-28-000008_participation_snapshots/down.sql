@@ -1,0 +1,1 @@
+ALTER TABLE participation_transitions DROP COLUMN snapshot;
