@@ -85,6 +85,24 @@ pub struct Config {
     /// `FRONTLINE_COMPLIANCE_POINTS`: overrides of the compliance deduction table, like
     /// `R1=10,R3=1` (each 0–100; defaults in README).
     pub compliance_points: crate::domain::compliance::Deductions,
+    /// The 12345 hotline analysis settings.
+    pub hotline: HotlineSettings,
+}
+
+/// The 12345 hotline settings (defaults in README).
+#[derive(Clone, Debug)]
+pub struct HotlineSettings {
+    /// `FRONTLINE_HOTLINE_DUE_DAYS`: an order without a deadline of its own is due this many
+    /// days after it is received.
+    pub due_days: u32,
+    /// `FRONTLINE_HOTLINE_CONCENTRATION_SHARE` and `FRONTLINE_HOTLINE_CONCENTRATION_TOP` (H1).
+    pub concentration: crate::domain::hotline::ConcentrationRule,
+    /// `FRONTLINE_HOTLINE_SPIKE_*` (H2).
+    pub spike: crate::domain::hotline::SpikeRule,
+    /// `FRONTLINE_HOTLINE_IMPORT_MAX_BYTES`: the largest work-order file.
+    pub import_max_bytes: usize,
+    /// `FRONTLINE_HOTLINE_TYPICAL_CASES`: typical cases shown per top category.
+    pub typical_cases: u32,
 }
 
 /// The deadlines `FRONTLINE_WORKING_DAY_DEADLINES` may switch to working days.
@@ -333,6 +351,39 @@ impl Config {
             3,
             follow_up_draw_max,
         )?;
+        let hotline = HotlineSettings {
+            due_days: parse_num(&get, "FRONTLINE_HOTLINE_DUE_DAYS", 15, 1, 365)?,
+            concentration: crate::domain::hotline::ConcentrationRule {
+                min_share: parse_num(
+                    &get,
+                    "FRONTLINE_HOTLINE_CONCENTRATION_SHARE",
+                    0.05,
+                    0.0,
+                    1.0,
+                )?,
+                top: parse_num(&get, "FRONTLINE_HOTLINE_CONCENTRATION_TOP", 5, 0, 1_000)?,
+            },
+            spike: crate::domain::hotline::SpikeRule {
+                window_days: parse_num(&get, "FRONTLINE_HOTLINE_SPIKE_WINDOW_DAYS", 7, 1, 90)?,
+                baseline_windows: parse_num(
+                    &get,
+                    "FRONTLINE_HOTLINE_SPIKE_BASELINE_WEEKS",
+                    8,
+                    1,
+                    52,
+                )?,
+                ratio: parse_num(&get, "FRONTLINE_HOTLINE_SPIKE_RATIO", 2.0, 1.0, 100.0)?,
+                min_count: parse_num(&get, "FRONTLINE_HOTLINE_SPIKE_MIN_COUNT", 10, 1, 100_000)?,
+            },
+            import_max_bytes: parse_num(
+                &get,
+                "FRONTLINE_HOTLINE_IMPORT_MAX_BYTES",
+                64 << 20,
+                1 << 20,
+                1 << 30,
+            )?,
+            typical_cases: parse_num(&get, "FRONTLINE_HOTLINE_TYPICAL_CASES", 5, 1, 50)?,
+        };
         Ok(Config {
             database,
             bind: get("FRONTLINE_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
@@ -358,6 +409,7 @@ impl Config {
             working_day_deadlines,
             idempotency_hours,
             compliance_points,
+            hotline,
         })
     }
 

@@ -34,6 +34,7 @@ pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` h
         (name = "reports", description = "统计与报告: statistics computed from the records"),
         (name = "participations", description = "参与活动记录: each experience, its mandatory segments, filing (备案) and acceptance"),
         (name = "compliance", description = "专项考核: compliance checks of rules R1–R13, explainable findings, scores and the bulletin list"),
+        (name = "hotline", description = "12345 热线: work orders, where complaints concentrate (H1), spikes that call for an immediate experience (H2)"),
         (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Probes and the API description"),
     ),

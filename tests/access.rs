@@ -124,6 +124,21 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         | "GET /api/v1/compliance-checks/{id}/export"
         | "GET /api/v1/compliance-checks/{id}/diff" => 200,
         "GET /api/v1/compliance-checks/{id}/findings" => ok(role != "unit" || own, 200),
+        // The hotline: imported and analysed by the coordinator and the COMPLAINT lead (the
+        // matrix's lead leads WINDOW); aliases kept like units; a unit's figures read by those
+        // who read every unit's, or by the unit itself.
+        "POST /api/v1/hotline/work-orders:import" | "POST /api/v1/hotline/spike-scan" => {
+            ok(role == "coordinator", 200)
+        }
+        "POST /api/v1/hotline/concentration-lists" => ok(role == "coordinator", 201),
+        "POST /api/v1/units/{id}/aliases" => ok(reader, 201),
+        "GET /api/v1/units/{id}/aliases"
+        | "GET /api/v1/hotline/ranking"
+        | "GET /api/v1/hotline/concentration-lists" => 200,
+        "GET /api/v1/hotline/stats" => ok(
+            matches!(role, "admin" | "coordinator" | "leader") || own,
+            200,
+        ),
         _ => return None,
     })
 }
@@ -386,6 +401,12 @@ both_backends! {
                         "GET /api/v1/compliance-checks/{id}" | "GET /api/v1/compliance-checks/{id}/scores" | "GET /api/v1/compliance-checks/{id}/export" => (path.replace("{id}", &check), None),
                         "GET /api/v1/compliance-checks/{id}/diff" => (format!("{}?against={check}", path.replace("{id}", &check)), None),
                         "GET /api/v1/compliance-checks/{id}/findings" => (format!("{}?unit_id={target_unit}", path.replace("{id}", &check)), None),
+                        "POST /api/v1/hotline/work-orders:import" => (path.to_owned(), Some(serde_json::json!([{"external_id": format!("M{n}"), "received_at": "2026-11-20 09:30:00", "unit": "区档案馆", "category": "噪音", "status": "open"}]))),
+                        "POST /api/v1/hotline/concentration-lists" => (path.to_owned(), Some(serde_json::json!({"quarter": "2026-Q4"}))),
+                        "POST /api/v1/units/{id}/aliases" => (path.replace("{id}", &target_unit), Some(serde_json::json!({"alias": format!("矩阵别名{n}")}))),
+                        "GET /api/v1/units/{id}/aliases" => (path.replace("{id}", &target_unit), None),
+                        "GET /api/v1/hotline/ranking" => (format!("{path}?period=2026-Q4"), None),
+                        "GET /api/v1/hotline/stats" => (format!("{path}?unit_id={target_unit}&period=2026-Q4"), None),
                         "PUT /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), Some(serde_json::json!({"holidays": [{"date": "2026-10-01", "name": "国庆节"}], "workdays": []}))),
                         _ => (path.to_owned(), None),
                     };

@@ -10,6 +10,8 @@ pub mod context;
 pub mod draws;
 pub mod extract;
 pub mod health;
+pub mod hotline;
+pub mod hotline_import;
 pub mod import;
 pub mod issues;
 pub mod issues_export;
@@ -108,6 +110,14 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(compliance::list_compliance_scores)
                 .service(compliance::get_compliance_check_export)
                 .service(compliance::get_compliance_check_diff)
+                .service(hotline::import_work_orders)
+                .service(hotline::create_spike_scan)
+                .service(hotline::create_unit_alias)
+                .service(hotline::list_unit_aliases)
+                .service(hotline::get_hotline_ranking)
+                .service(hotline::create_concentration_list)
+                .service(hotline::list_concentration_lists)
+                .service(hotline::get_hotline_stats)
                 .service(bulletins::create_bulletin)
                 .service(bulletins::create_bulletin_publication)
                 .service(bulletins::list_bulletins)

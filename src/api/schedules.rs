@@ -807,15 +807,28 @@ fn submission_check(
         })
         .collect::<Result<_, AppError>>()?;
     let all_units = crate::store::units::list(conn, &Default::default(), None, 100_000)?.items;
+    // The quarter's frozen complaint_concentrated list (H1) adds to the units' categories.
+    let concentrated = crate::store::hotline::concentrated(
+        conn,
+        &[quarter.to_string()],
+        crate::store::now() + chrono::Duration::seconds(1),
+    )?
+    .remove(&quarter.to_string())
+    .unwrap_or_default();
     let units: HashMap<String, UnitFacts> = all_units
         .into_iter()
         .map(|u| {
+            let mut categories = u.categories;
+            if concentrated.contains(&u.id.to_string()) {
+                categories.push(crate::domain::unit::Category::ComplaintConcentrated);
+                categories = crate::domain::unit::normalize_categories(categories);
+            }
             (
                 u.id.to_string(),
                 UnitFacts {
                     name: u.name,
                     active: u.active,
-                    categories: u.categories,
+                    categories,
                     delegation_allowed: u.delegation_allowed,
                     deputies: u.deputies,
                 },

@@ -337,6 +337,25 @@ pub fn compliance_finding_scope(user: &AuthUser) -> Option<(Option<String>, Opti
     }
 }
 
+/// Import 12345 work orders, freeze concentration lists and scan for spikes: the coordinator
+/// (with the district government office) and the COMPLAINT lead (the 12345 centre).
+pub fn manage_hotline(user: &AuthUser) -> Result<(), AppError> {
+    allow(
+        user.role == Role::Coordinator
+            || (user.role == Role::Lead && user.lead_activity == Some(Activity::Complaint)),
+    )
+}
+
+/// Whose hotline figures a caller reads: the coordinator, leaders, admins and the COMPLAINT
+/// lead every unit's (`None`); any other account its own unit's.
+pub fn hotline_scope(user: &AuthUser) -> Option<String> {
+    match user.role {
+        Role::Admin | Role::Coordinator | Role::Leader => None,
+        Role::Lead if user.lead_activity == Some(Activity::Complaint) => None,
+        _ => Some(user.unit_id.clone().unwrap_or_default()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,7 +59,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     bulletins,
     compliance_checks,
     compliance_findings,
-    compliance_scores
+    compliance_scores,
+    unit_aliases,
+    work_orders,
+    concentration_lists,
+    hotline_spikes
 );
 diesel::joinable!(participation_transitions -> participations (participation_id));
 diesel::joinable!(issue_events -> issues (issue_id));
@@ -484,5 +488,62 @@ diesel::table! {
         score -> Integer,
         deducted -> Integer,
         findings -> Integer,
+    }
+}
+diesel::table! {
+    /// Other names of a unit in imported data.
+    unit_aliases (alias) {
+        alias -> Text,
+        unit_id -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// 12345 hotline work orders (工单).
+    work_orders (id) {
+        id -> Text,
+        source -> Text,
+        external_id -> Text,
+        received_at -> Timestamp,
+        received_on -> Date,
+        unit_id -> Text,
+        category -> Text,
+        channel -> Nullable<Text>,
+        summary -> Nullable<Text>,
+        status -> Text,
+        closed_at -> Nullable<Timestamp>,
+        due_on -> Date,
+        on_time -> Nullable<Bool>,
+        satisfaction -> Nullable<Text>,
+        imported_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// Frozen complaint_concentrated lists (H1).
+    concentration_lists (id) {
+        id -> Text,
+        quarter -> Text,
+        period -> Text,
+        unit_ids -> Text,
+        ranking -> Text,
+        rule -> Text,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// Spikes found (H2).
+    hotline_spikes (spike_key) {
+        spike_key -> Text,
+        unit_id -> Text,
+        category -> Text,
+        window_from -> Date,
+        window_to -> Date,
+        order_count -> Integer,
+        baseline -> Text,
+        trigger_id -> Text,
+        created_at -> Timestamp,
     }
 }

@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod compliance;
 pub mod coverage;
 pub mod draw;
+pub mod hotline;
 pub mod ical;
 pub mod ledger;
 pub mod matter;

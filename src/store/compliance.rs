@@ -61,7 +61,7 @@ pub struct InputSummary {
 /// Loads what a check of `period` judged at the end of `evaluated_on` reads: every record as
 /// it stood then (created, filed, published or submitted before that instant; statuses and
 /// deadlines replayed from the histories, a record changed since read as it was last filed).
-/// Thirteen queries at most, whatever the data's size.
+/// Fifteen queries at most, whatever the data's size.
 pub fn load(
     conn: &mut AnyConnection,
     period: CheckPeriod,
@@ -400,6 +400,14 @@ pub fn load(
                 result: serde_json::from_str(&result).map_err(|_| bad("draw result"))?,
             },
         );
+    }
+
+    // 13. The frozen complaint_concentrated lists of the period's quarters (H1).
+    let names: Vec<String> = period.quarters().iter().map(Quarter::to_string).collect();
+    for (quarter, units) in crate::store::hotline::concentrated(conn, &names, until)? {
+        input
+            .concentrated
+            .insert(quarter.parse().map_err(|_| bad("list quarter"))?, units);
     }
 
     let summary = InputSummary {

@@ -6,6 +6,7 @@ pub mod audit;
 pub mod compliance;
 pub mod draws;
 pub mod health;
+pub mod hotline;
 pub mod issues;
 pub mod matters;
 pub mod participations;

@@ -512,6 +512,9 @@ pub struct Input {
     pub contacts: HashMap<String, ContactFacts>,
     /// Draws, by id (R6).
     pub draws: HashMap<String, DrawFacts>,
+    /// The frozen `complaint_concentrated` list of each quarter (H1): R1 requires COMPLAINT of
+    /// these units in that quarter.
+    pub concentrated: HashMap<Quarter, HashSet<String>>,
 }
 
 impl Input {
@@ -530,6 +533,7 @@ impl Input {
             schedules: Vec::new(),
             contacts: HashMap::new(),
             draws: HashMap::new(),
+            concentrated: HashMap::new(),
         }
     }
 
@@ -563,6 +567,20 @@ impl Input {
             .iter()
             .map(|u| (u.id.as_str(), u.delegation_allowed))
             .collect()
+    }
+
+    /// The activities R1 requires of `unit` in `q`: those of its categories, and COMPLAINT
+    /// when the quarter's frozen concentration list names it.
+    pub fn required_in(&self, unit: &UnitFacts, q: Quarter) -> BTreeSet<Activity> {
+        let mut out = unit.required_activities();
+        if self
+            .concentrated
+            .get(&q)
+            .is_some_and(|s| s.contains(&unit.id))
+        {
+            out.insert(Activity::Complaint);
+        }
+        out
     }
 
     /// The lead department of each activity.

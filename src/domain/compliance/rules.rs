@@ -84,7 +84,7 @@ pub fn r1(input: &Input, settings: &Settings) -> Vec<Finding> {
         }
         for u in input.units.iter().filter(|u| u.judged()) {
             let had = done.get(u.id.as_str());
-            let required = u.required_activities();
+            let required = input.required_in(u, q);
             let missing: Vec<Option<Activity>> = if required.is_empty() {
                 if had.is_some_and(|s| !s.is_empty()) {
                     Vec::new()
@@ -788,7 +788,7 @@ pub fn progress(input: &Input) -> Vec<Progress> {
         .filter(|u| u.judged())
         .map(|u| {
             let had = done.get(u.id.as_str());
-            let required = u.required_activities();
+            let required = input.required_in(u, q);
             let r1_missing = if required.is_empty() {
                 if had.is_some_and(|s| !s.is_empty()) {
                     Vec::new()

@@ -165,6 +165,28 @@ fn r1_is_not_judged_before_the_quarter_ends_but_on_its_last_day() {
 }
 
 #[test]
+fn r1_a_unit_on_the_quarters_frozen_concentration_list_must_take_part_in_complaint() {
+    let mut i = input("2026-Q3", d(2026, 10, 1));
+    i.units = vec![unit("a", &[Category::ApprovalService], false)];
+    i.participations = vec![part("p", "a", Activity::Window, d(2026, 8, 1), Who::Head)];
+    assert!(r1(&i, &s()).is_empty());
+    i.concentrated.insert(
+        "2026-Q3".parse().unwrap(),
+        ["a".to_owned()].into_iter().collect(),
+    );
+    assert_eq!(keys(&r1(&i, &s())), vec!["R1:a:2026-Q3:complaint"]);
+    i.concentrated.clear();
+    i.concentrated.insert(
+        "2026-Q2".parse().unwrap(),
+        ["a".to_owned()].into_iter().collect(),
+    );
+    assert!(
+        r1(&i, &s()).is_empty(),
+        "another quarter's list does not count"
+    );
+}
+
+#[test]
 fn r1_policy_making_alone_needs_one_activity_of_any_type() {
     let mut i = input("2026-Q3", d(2026, 10, 1));
     i.units = vec![
