@@ -211,6 +211,22 @@ both_backends! {
         for u in &expected {
             assert!(complaint.contains(u), "R1 requires COMPLAINT of {u}");
         }
+        // Frozen for the next quarter too: its COMPLAINT plan must then cover the listed units.
+        let next = Quarter::of(local_date(Utc::now())).next();
+        let res = app.call(Method::POST, "/api/v1/hotline/concentration-lists", &token, Some(json!({"quarter": next.to_string(), "period": q.to_string()}))).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let center = app.unit_named("区12345市民热线服务中心").await.id.to_string();
+        let (_, complaint_lead) = app.user_with_token(&admin, "rx.lead", "lead", Some(&center), Some("complaint")).await;
+        let res = app.call(Method::POST, "/api/v1/schedules", &complaint_lead, Some(json!({"activity": "complaint", "quarter": next.to_string(), "title": "处投诉活动计划"}))).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let schedule = res.json::<Value>()["id"].as_str().unwrap().to_owned();
+        let res = app.call(Method::POST, &format!("/api/v1/schedules/{schedule}/transitions"), &complaint_lead, Some(json!({"action": "submit"}))).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        let missing: Vec<String> = res.problem().errors.unwrap().into_iter().filter(|e| e.code == "required_unit_missing").map(|e| e.field).collect();
+        for u in &expected {
+            assert!(missing.contains(&format!("missing_units.{u}")), "the plan must cover {u}: {missing:?}");
+        }
+
         // A unit account sees its own line only.
         let archive = app.unit_named("区档案馆").await.id.to_string();
         let (_, clerk) = app.user_with_token(&admin, "dag.clerk", "unit", Some(&archive), None).await;
