@@ -436,7 +436,8 @@ where
         var,
         reason: format!("expected a whole number from {min} to {max}, got {raw:?}"),
     })?;
-    if value < min || value > max {
+    // Written so that NaN, which compares false with everything, is refused too.
+    if !(min <= value && value <= max) {
         return Err(ConfigError {
             var,
             reason: format!("must be from {min} to {max}, got {value}"),

@@ -134,6 +134,31 @@ both_backends! {
         let dump = format!("{:?}", frontline::store::hotline::between(&mut app.db(), day - Duration::days(1), day + Duration::days(1), None).unwrap());
         assert!(!dump.contains("13912345678") && !dump.contains("张三"), "{dump}");
         assert_eq!(app.last_audit().action, "work_order.import");
+        // A shifted row, a far-future or ancient time and a dateless closed order.
+        let odd = format!(
+            "工单编号,受理时间,承办单位,诉求类别,办理状态,办结时间,办理时限,诉求内容\n\
+             B1,{day} 09:30:00,区城管执法局,噪音,办理中,,,张三,13912345678\n\
+             B2,+262143-12-31 09:30:00,区城管执法局,噪音,办理中,,,\n\
+             B3,1900-01-01 09:30:00,区城管执法局,噪音,办理中,,,\n\
+             B4,{day} 09:30:00,区城管执法局,噪音,已办结,{day} 17:00:00,{day},\n\
+             B5,{day} 09:30:00,区城管执法局,噪音,已办结,{} 17:00:00,{day},\n",
+            day + Duration::days(1)
+        );
+        let report = import(app, &token, "text/csv", odd.into_bytes()).await;
+        assert_eq!((report.created, report.rejected), (2, 3), "{report:?}");
+        let codes: Vec<&str> = report.rejected_rows.iter().flat_map(|r| r.errors.iter().map(|e| e.code.as_str())).collect();
+        assert_eq!(codes, vec!["row_width", "invalid_time", "invalid_time"]);
+        assert!(!format!("{report:?}").contains("13912345678"));
+        let stats: HotlineStats = app.call(Method::GET, &format!("/api/v1/hotline/stats?unit_id={unit}&period={period}"), &token, None).await.json();
+        assert_eq!(stats.total, 5);
+        let ranking: Ranking = app.call(Method::GET, &format!("/api/v1/hotline/ranking?period={period}"), &token, None).await.json();
+        let line = ranking.units.iter().find(|r| r.unit_id == unit).unwrap();
+        // On time: A1 by its flag, B4 by its dates. Late: B5 by its dates, and A2, closed with
+        // neither a flag nor a closing time. A9 is open and was due 15 days after day 30 ago.
+        assert_eq!((line.closed_on_time, line.closed_late, line.open_overdue, line.open_in_time), (2, 2, 1, 0), "{line:?}");
+        assert_eq!(line.on_time_rate, Some(2.0 / 5.0));
+        let res = app.send(Method::POST, "/api/v1/hotline/work-orders:import", &[("authorization", &format!("Bearer {token}")), ("content-type", "text/csv")], Some("工单编号,external_id,承办单位\nC1,C2,区档案馆\n".as_bytes().to_vec())).await;
+        assert_eq!(res.status, 422, "two columns for one field: {}", res.text());
         // Refused files.
         let res = app.send(Method::POST, "/api/v1/hotline/work-orders:import", &[("authorization", &format!("Bearer {token}")), ("content-type", "text/csv")], Some(b"a,b\n1,2\n".to_vec())).await;
         assert_eq!(res.status, 422, "{}", res.text());
@@ -171,8 +196,9 @@ both_backends! {
         assert_eq!((report.created, report.rejected), (orders.len() as u32, 0), "{report:?}");
         let ranking: Ranking = app.call(Method::GET, &format!("/api/v1/hotline/ranking?period={q}"), &token, None).await.json();
         assert_eq!(ranking.total as usize, orders.len());
-        // The expectation: the quarter is over, so an open order is overdue when due before its
-        // last day, and in time when due on it.
+        // The expectation: statuses are today's, so an open order is overdue when due before
+        // today (every one of a past quarter).
+        let today = local_date(Utc::now());
         let total = orders.len() as f64;
         for (i, unit) in units.iter().enumerate() {
             let mine: Vec<&Planned> = orders.iter().filter(|o| o.unit == *unit).collect();
@@ -182,7 +208,7 @@ both_backends! {
             assert!((line.share - mine.len() as f64 / total).abs() < 1e-9);
             let on_time = mine.iter().filter(|o| o.closed == Some(true)).count() as f64;
             let closed = mine.iter().filter(|o| o.closed.is_some()).count() as f64;
-            let overdue = mine.iter().filter(|o| o.closed.is_none() && o.due < q.last_day()).count() as f64;
+            let overdue = mine.iter().filter(|o| o.closed.is_none() && o.due < today).count() as f64;
             assert!((line.on_time_rate.unwrap() - on_time / (closed + overdue)).abs() < 1e-9, "{unit}");
             let rated = mine.iter().filter(|o| o.rating.is_some()).count() as f64;
             let satisfied = mine.iter().filter(|o| matches!(o.rating, Some("满意" | "基本满意" | "非常满意"))).count() as f64;
@@ -196,20 +222,29 @@ both_backends! {
         // Default rule: share ≥ 5% or within the top 5: 40, 33, 26, 19, 12 of 130 → all five.
         let expected: Vec<String> = ranking.units.iter().filter(|r| r.count as f64 / total >= 0.05 || r.rank <= 5).map(|r| r.unit_id.clone()).collect();
         assert_eq!(ranking.concentrated, expected);
-        // Freeze it for the quarter itself, then R1 requires COMPLAINT of the listed units.
-        let res = app.call(Method::POST, "/api/v1/hotline/concentration-lists", &token, Some(json!({"quarter": q.to_string(), "period": q.to_string()}))).await;
+        // A list is frozen from an ended period, before its quarter ends.
+        let current = Quarter::of(local_date(Utc::now()));
+        for (body, field) in [
+            (json!({"quarter": q.to_string(), "period": q.to_string()}), "quarter"),
+            (json!({"quarter": current.to_string(), "period": current.to_string()}), "period"),
+            (json!({"quarter": "2026-Q9"}), "quarter"),
+        ] {
+            let res = app.call(Method::POST, "/api/v1/hotline/concentration-lists", &token, Some(body.clone())).await;
+            assert_eq!(res.status, 422, "{body}");
+            assert!(res.problem().errors.unwrap().iter().any(|e| e.field == field), "{body}");
+        }
+        // Frozen for the running quarter: R1 requires COMPLAINT of the listed units in it.
+        let res = app.call(Method::POST, "/api/v1/hotline/concentration-lists", &token, Some(json!({"quarter": current.to_string()}))).await;
         assert_eq!(res.status, 201, "{}", res.text());
         let list: ConcentrationList = res.json();
-        assert_eq!(list.unit_ids, expected);
-        let res = app.call(Method::POST, "/api/v1/hotline/concentration-lists", &token, Some(json!({"quarter": "2026-Q9"}))).await;
-        assert_eq!(res.status, 422);
-        let res = app.call(Method::POST, "/api/v1/compliance-checks", &token, Some(json!({"period": q.to_string()}))).await;
+        assert_eq!(list.unit_ids, expected, "by default the quarter before is ranked");
+        assert_eq!(list.period, q.to_string());
+        let res = app.call(Method::POST, "/api/v1/compliance-checks", &token, Some(json!({"period": current.to_string()}))).await;
         assert_eq!(res.status, 201, "{}", res.text());
         let check: Value = res.json();
-        let findings: Value = app.call(Method::GET, &format!("/api/v1/compliance-checks/{}/findings?rule=R1&limit=200", check["id"].as_str().unwrap()), &token, None).await.json();
-        let complaint: Vec<String> = findings["items"].as_array().unwrap().iter().filter(|f| f["activity"] == "complaint").map(|f| f["unit_id"].as_str().unwrap().to_owned()).collect();
         for u in &expected {
-            assert!(complaint.contains(u), "R1 requires COMPLAINT of {u}");
+            let progress = check["progress"].as_array().unwrap().iter().find(|p| p["unit_id"] == u.as_str()).expect("progress of a listed unit");
+            assert!(progress["r1_missing"].as_array().unwrap().contains(&json!("complaint")), "{progress}");
         }
         // Frozen for the next quarter too: its COMPLAINT plan must then cover the listed units.
         let next = Quarter::of(local_date(Utc::now())).next();
@@ -233,7 +268,7 @@ both_backends! {
         let own: Ranking = app.call(Method::GET, &format!("/api/v1/hotline/ranking?period={q}"), &clerk, None).await.json();
         assert_eq!(own.units.len(), 1);
         assert_eq!(own.units[0].unit_id, archive);
-        let lists: Value = app.call(Method::GET, &format!("/api/v1/hotline/concentration-lists?quarter={q}"), &clerk, None).await.json();
+        let lists: Value = app.call(Method::GET, &format!("/api/v1/hotline/concentration-lists?quarter={current}"), &clerk, None).await.json();
         assert_eq!(lists["items"][0]["unit_ids"].as_array().unwrap().len(), 5);
         assert_eq!(lists["items"][0]["ranking"]["units"].as_array().unwrap().len(), 1);
         let res = app.call(Method::GET, &format!("/api/v1/hotline/stats?unit_id={}&period={q}", expected[0]), &clerk, None).await;

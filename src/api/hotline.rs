@@ -23,7 +23,7 @@ use crate::auth::{policy, AuthUser};
 use crate::config::Config;
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::calendar::{local_date, Period, Quarter};
-use crate::domain::hotline::{self as rules, OrderFacts, OrderStatus, Spike, UnitRank};
+use crate::domain::hotline::{self as rules, OrderStatus, Spike, UnitRank};
 use crate::error::{AppError, FieldIssue};
 use crate::i18n::Lang;
 use crate::store::audit::{self, AuditCtx, AuditEntry};
@@ -119,6 +119,8 @@ pub async fn import_work_orders(
     let by = user.id.clone();
     let report = crate::db::run(&pool, move |conn| {
         let mut report = write_transaction(conn, |conn| {
+            // Imports of one source take turns, so that two never insert the same order.
+            crate::db::lock_key(conn, &format!("work_orders:{source}"))?;
             let mut importer = Importer::new(conn, &source, lang, config.hotline.due_days)?;
             let n = for_each_row(&mut file, csv, charset.as_deref(), &mut |row| importer.row(row))?;
             if n == 0 {
@@ -129,7 +131,14 @@ pub async fn import_work_orders(
             audit::record(conn, &actx, AuditEntry { action: "work_order.import", target_type: Some("work_order"), target_id: None, changes: Some(changes), outcome: "success" })?;
             Ok(report)
         })?;
-        report.spikes = scan(conn, &config, &actx, Some(&by))?;
+        // The import stands whatever the scan does; a failed scan is logged and reported.
+        match scan(conn, &config, &actx, Some(&by)) {
+            Ok(spikes) => report.spikes = spikes,
+            Err(e) => {
+                log::warn!("spike scan after an import failed: {e}");
+                report.spike_scan_failed = true;
+            }
+        }
         Ok(report)
     })
     .await?;
@@ -156,6 +165,7 @@ pub fn scan(
     let calendar = crate::store::reports::calendar_for(conn, count)?;
     let days = config.immediate_response_days;
     write_transaction(conn, |conn| {
+        crate::db::lock_key(conn, "hotline_spikes")?;
         let since = today - chrono::Duration::days(i64::from(rule.window_days) - 1);
         let recorded = store::recent_spikes(conn, since)?;
         let mut out = Vec::new();
@@ -296,7 +306,8 @@ fn alias_of(r: AliasRow) -> Alias {
     }
 }
 
-/// Adds another name a unit goes by in imported data (admin, coordinator).
+/// Adds another name a unit goes by in imported data (admin, coordinator, COMPLAINT lead); a
+/// unit's name or short code cannot be another unit's alias.
 #[utoipa::path(
     tag = "hotline",
     operation_id = "create_unit_alias",
@@ -313,7 +324,7 @@ pub async fn create_unit_alias(
     id: web::Path<String>,
     body: JsonBody<CreateAlias>,
 ) -> Result<HttpResponse, AppError> {
-    policy::write_units(&user)?;
+    policy::write_units(&user).or_else(|_| policy::manage_hotline(&user))?;
     let unit = crate::domain::unit::UnitId(crate::api::units::parse_id(&id)?);
     let b = body.into_inner()?;
     let alias = b.alias.trim().to_owned();
@@ -334,8 +345,7 @@ pub async fn create_unit_alias(
         created_at: crate::store::now(),
     };
     let row = crate::db::run(&pool, move |conn| {
-        let taken = crate::store::units::find_by_names(conn, std::slice::from_ref(&row.alias))?;
-        if !taken.is_empty() {
+        if crate::store::units::find_by_key(conn, &row.alias)?.is_some() {
             return Err(AppError::Conflict {
                 constraint: "unit_aliases_pkey".into(),
             });
@@ -403,7 +413,7 @@ pub struct Ranking {
     pub from: NaiveDate,
     /// Last day.
     pub to: NaiveDate,
-    /// The day open orders are judged overdue at: the period's last day, or today while it runs.
+    /// The day open orders are judged overdue at: today (their status is today's).
     pub as_of: NaiveDate,
     /// All the period's orders.
     pub total: u32,
@@ -439,27 +449,6 @@ fn period_param(raw: Option<&str>, params: &mut Params) -> Option<Period> {
     }
 }
 
-fn facts(rows: &[store::WorkOrderRow]) -> Result<Vec<OrderFacts>, AppError> {
-    rows.iter()
-        .map(|r| {
-            Ok(OrderFacts {
-                unit_id: r.unit_id.clone(),
-                category: r.category.clone(),
-                received_on: r.received_on,
-                status: r.status.parse().map_err(|_| bad("status"))?,
-                on_time: r.on_time,
-                due_on: r.due_on,
-                satisfaction: r
-                    .satisfaction
-                    .as_deref()
-                    .map(str::parse)
-                    .transpose()
-                    .map_err(|_| bad("satisfaction"))?,
-            })
-        })
-        .collect()
-}
-
 /// The whole ranking of `period` (H1), judged at `as_of`.
 pub fn compute_ranking(
     conn: &mut AnyConnection,
@@ -467,14 +456,14 @@ pub fn compute_ranking(
     as_of: NaiveDate,
     rule: rules::ConcentrationRule,
 ) -> Result<Ranking, AppError> {
-    let rows = store::between(conn, period.from, period.to, None)?;
+    let rows = store::facts_between(conn, period.from, period.to)?;
     let units: Vec<(String, String)> =
         crate::store::units::list(conn, &Default::default(), None, 100_000)?
             .items
             .into_iter()
             .map(|u| (u.id.to_string(), u.name))
             .collect();
-    let ranks = rules::ranking(&units, &facts(&rows)?, as_of, rule);
+    let ranks = rules::ranking(&units, &rows, as_of, rule);
     Ok(Ranking {
         from: period.from,
         to: period.to,
@@ -513,7 +502,8 @@ pub async fn get_hotline_ranking(
     let period = period_param(params.period.as_deref(), &mut p);
     p.finish()?;
     let period = period.ok_or_else(|| bad("period"))?;
-    let as_of = period.to.min(local_date(Utc::now()));
+    // Statuses are today's, so open orders are judged overdue as of today.
+    let as_of = local_date(Utc::now());
     let rule = config.hotline.concentration;
     let only = policy::hotline_scope(&user);
     let mut ranking = crate::db::run(&pool, move |conn| {
@@ -567,9 +557,10 @@ fn list_of(r: ConcentrationRow) -> Result<ConcentrationList, AppError> {
     })
 }
 
-/// Freezes a quarter's `complaint_concentrated` list from the ranking of a period (the
-/// coordinator or the COMPLAINT lead): the quarter's COMPLAINT plan must then cover these units,
-/// and R1 requires COMPLAINT of them. A later list for the same quarter replaces it.
+/// Freezes a quarter's `complaint_concentrated` list from the ranking of an ended period (the
+/// coordinator or the COMPLAINT lead), before that quarter ends: the quarter's COMPLAINT plan
+/// must then cover these units, and R1 requires COMPLAINT of them. A later list for the same
+/// quarter replaces it; every list stays readable.
 #[utoipa::path(
     tag = "hotline",
     operation_id = "create_concentration_list",
@@ -594,15 +585,23 @@ pub async fn create_concentration_list(
         .map_err(|_| issues.push(crate::api::query::quarter_issue("quarter")))
         .ok();
     let today = local_date(Utc::now());
+    if quarter.is_some_and(|q| q.last_day() < today) {
+        issues.push(FieldIssue::new(
+            "quarter",
+            "quarter_ended",
+            "该季度已结束：名单只能在季度结束前确定",
+            "the quarter has ended: a list is frozen before its quarter ends",
+        ));
+    }
     let period = match (b.period.as_deref(), quarter) {
         (Some(p), _) => match p.parse::<Period>() {
-            Ok(p) if p.from <= today => Some((p, b.period.clone().unwrap_or_default())),
+            Ok(p) if p.to < today => Some((p, b.period.clone().unwrap_or_default())),
             _ => {
                 issues.push(FieldIssue::new(
                     "period",
                     "invalid_period",
-                    "须为已开始的月份、季度、年份或日期区间",
-                    "a period that has begun: a month, quarter, year or date range",
+                    "须为已结束的月份、季度、年份或日期区间",
+                    "a period that has ended: a month, quarter, year or date range",
                 ));
                 None
             }
@@ -620,7 +619,7 @@ pub async fn create_concentration_list(
         return Err(AppError::Validation(issues));
     }
     let (quarter, (period, period_name)) = quarter.zip(period).ok_or_else(|| bad("list"))?;
-    let as_of = period.to.min(today);
+    let as_of = today;
     let rule = config.hotline.concentration;
     let actx = ctx.audit(Some(&user));
     let row = crate::db::run(&pool, move |conn| {

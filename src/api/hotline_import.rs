@@ -27,20 +27,26 @@ pub const MAX_LISTED: usize = 1000;
 /// A column's canonical name, from the English or Chinese titles sources use; `None` for any
 /// other column (the citizen's name and phone among them), which is dropped.
 pub fn canonical(title: &str) -> Option<&'static str> {
-    Some(match title.trim().to_lowercase().as_str() {
-        "external_id" | "工单编号" | "工单号" | "编号" => "external_id",
-        "received_at" | "受理时间" | "来电时间" | "登记时间" => "received_at",
-        "unit" | "承办单位" | "责任单位" | "办理单位" => "unit",
-        "category" | "诉求类别" | "类别" | "问题分类" => "category",
-        "channel" | "渠道" | "来源渠道" | "受理渠道" => "channel",
-        "summary" | "诉求内容" | "内容摘要" | "摘要" => "summary",
-        "status" | "办理状态" | "状态" => "status",
-        "closed_at" | "办结时间" => "closed_at",
-        "due_on" | "办理时限" | "办结时限" => "due_on",
-        "on_time" | "是否按时办结" | "按时办结" => "on_time",
-        "satisfaction" | "满意度" | "满意度评价" => "satisfaction",
-        _ => return None,
-    })
+    Some(
+        match title
+            .trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+            .to_lowercase()
+            .as_str()
+        {
+            "external_id" | "工单编号" | "工单号" => "external_id",
+            "received_at" | "受理时间" | "来电时间" | "登记时间" => "received_at",
+            "unit" | "承办单位" | "责任单位" | "办理单位" => "unit",
+            "category" | "诉求类别" | "问题分类" => "category",
+            "channel" | "渠道" | "来源渠道" | "受理渠道" => "channel",
+            "summary" | "诉求内容" | "内容摘要" | "摘要" => "summary",
+            "status" | "办理状态" => "status",
+            "closed_at" | "办结时间" => "closed_at",
+            "due_on" | "办理时限" | "办结时限" => "due_on",
+            "on_time" | "是否按时办结" | "按时办结" => "on_time",
+            "satisfaction" | "满意度" | "满意度评价" => "satisfaction",
+            _ => return None,
+        },
+    )
 }
 
 /// Reads bytes of another encoding as UTF-8, chunk by chunk.
@@ -187,6 +193,15 @@ fn csv_rows(
     let bad = |e: csv::Error| AppError::MalformedBody(format!("CSV: {e}"));
     let titles: Vec<Option<&'static str>> =
         r.headers().map_err(bad)?.iter().map(canonical).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(twice) = titles.iter().flatten().find(|t| !seen.insert(**t)) {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "columns",
+            "duplicate_column",
+            format!("有两列都表示 {twice}，请只保留一列"),
+            format!("two columns mean {twice}: keep one"),
+        )]));
+    }
     if !titles.contains(&Some("external_id")) {
         return Err(AppError::Validation(vec![FieldIssue::new(
             "columns",
@@ -203,6 +218,13 @@ fn csv_rows(
         }
         n += 1;
         let line = record.position().map_or(n + 1, |p| p.line() as usize);
+        if record.len() != titles.len() {
+            // Shifted cells would put one column's text (a name, a phone) in another's place.
+            let mut fields = HashMap::new();
+            fields.insert("\u{0}width".to_owned(), record.len().to_string());
+            each(Row { line, fields })?;
+            continue;
+        }
         let fields = titles
             .iter()
             .zip(record.iter())
@@ -269,6 +291,13 @@ fn json_rows(
 /// A timestamp as sources write it: RFC 3339, or a local (Asia/Shanghai) `YYYY-MM-DD HH:MM[:SS]`
 /// (also with `/`), or a local date.
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    use chrono::{Datelike, SubsecRound};
+    parse_any_time(s)
+        .filter(|t| (2000..=2099).contains(&t.year()))
+        .map(|t| t.trunc_subsecs(0))
+}
+
+fn parse_any_time(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(t.with_timezone(&Utc));
     }
@@ -333,6 +362,10 @@ pub struct WorkOrderImport {
     pub rejected_rows: Vec<RejectedRow>,
     /// Spikes found after the import, each with the trigger it recorded.
     pub spikes: Vec<crate::api::hotline::SpikeView>,
+    /// The spike scan after the import failed (the import stands; scan again with
+    /// `POST /api/v1/hotline/spike-scan`).
+    #[serde(default)]
+    pub spike_scan_failed: bool,
 }
 
 /// Reads and writes the spooled file inside the caller's transaction.
@@ -378,6 +411,7 @@ impl<'a> Importer<'a> {
                 unmatched_units: Vec::new(),
                 rejected_rows: Vec::new(),
                 spikes: Vec::new(),
+                spike_scan_failed: false,
             },
             unmatched: BTreeMap::new(),
             now: crate::store::now(),
@@ -407,6 +441,16 @@ impl<'a> Importer<'a> {
     pub fn row(&mut self, row: Row) -> Result<(), AppError> {
         self.report.rows += 1;
         let mut issues = Vec::new();
+        if let Some(width) = row.fields.get("\u{0}width") {
+            issues.push(FieldIssue::new(
+                "columns",
+                "row_width",
+                format!("该行有 {width} 列，与表头列数不同（多余或缺少的逗号）"),
+                format!("the row has {width} cells, not as many as the header (a stray or missing comma)"),
+            ));
+            self.reject(&row, issues);
+            return Ok(());
+        }
         let text = |name: &str, max: usize, required: bool, issues: &mut Vec<FieldIssue>| {
             let v = row.get(name).map(str::to_owned);
             match &v {
@@ -441,8 +485,8 @@ impl<'a> Importer<'a> {
                     issues.push(FieldIssue::new(
                         name,
                         "invalid_time",
-                        "须为 RFC 3339 时间或北京时间 2026-11-20 09:30:00",
-                        "an RFC 3339 time or a Beijing time like 2026-11-20 09:30:00",
+                        "须为 2000–2099 年的 RFC 3339 时间或北京时间 2026-11-20 09:30:00",
+                        "an RFC 3339 time or a Beijing time like 2026-11-20 09:30:00, years 2000–2099",
                     ));
                 }
                 parsed
@@ -506,6 +550,14 @@ impl<'a> Importer<'a> {
             i.field = "on_time".into();
             i
         }));
+        if received.is_some_and(|r| r > Utc::now() + chrono::Duration::days(1)) {
+            issues.push(FieldIssue::new(
+                "received_at",
+                "future",
+                "受理时间不能晚于现在",
+                "received in the future",
+            ));
+        }
         if let (Some(r), Some(c)) = (received, closed) {
             if c < r {
                 issues.push(FieldIssue::new(
@@ -540,6 +592,17 @@ impl<'a> Importer<'a> {
             return Ok(());
         };
         let received_on = local_date(received);
+        let due_on = due_on.unwrap_or_else(|| {
+            received_on
+                .checked_add_days(chrono::Days::new(u64::from(self.due_days)))
+                .unwrap_or(received_on)
+        });
+        // A closed order without the source's flag is on time when closed by its deadline.
+        let on_time = on_time.or_else(|| {
+            (status == OrderStatus::Closed)
+                .then(|| closed.map(|c| local_date(c) <= due_on))
+                .flatten()
+        });
         if self.batch.iter().any(|o| o.external_id == external_id) {
             self.flush()?;
         }
@@ -555,8 +618,7 @@ impl<'a> Importer<'a> {
             summary: summary.map(|s| mask_mobiles(&s)),
             status: status.as_str().to_owned(),
             closed_at: closed.map(|c| c.naive_utc()),
-            due_on: due_on
-                .unwrap_or(received_on + chrono::Duration::days(i64::from(self.due_days))),
+            due_on,
             on_time,
             satisfaction: satisfaction.map(|s| s.as_str().to_owned()),
             imported_at: self.now,

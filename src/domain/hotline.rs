@@ -44,26 +44,67 @@ pub fn satisfaction_loose(s: &str) -> Option<Satisfaction> {
     }
 }
 
-/// Masks every run of 11 digits starting with 1 (a mainland mobile number) in free text: a
-/// summary keeps what happened, not whom to call.
+/// Masks personal numbers in free text: a summary keeps what happened, not whom to call. A
+/// mainland mobile number (11 digits from 1, with or without +86/0086, written with spaces or
+/// hyphens between groups, in half- or full-width digits) keeps its first three and last four
+/// digits; an 18-character ID number keeps its first six and last four.
 pub fn mask_mobiles(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
+    let chars: Vec<char> = text
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            'Ｘ' => 'X',
+            '＋' => '+',
+            _ => c,
+        })
+        .collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        let run = chars[i..].iter().take_while(|c| c.is_ascii_digit()).count();
-        if run == 0 {
+        if !(chars[i].is_ascii_digit()
+            || (chars[i] == '+' && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())))
+        {
             out.push(chars[i]);
             i += 1;
             continue;
         }
-        let digits: String = chars[i..i + run].iter().collect();
-        if run == 11 && digits.starts_with('1') {
-            out.push_str(&super::service_record::mask_phone(&digits));
-        } else {
-            out.push_str(&digits);
+        // A chain of digit groups joined by single spaces or hyphens (and an ID's final X).
+        let mut j = i + usize::from(chars[i] == '+');
+        let mut digits = String::new();
+        loop {
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                digits.push(chars[j]);
+                j += 1;
+            }
+            if j < chars.len() && matches!(chars[j], 'X' | 'x') && digits.len() == 17 {
+                digits.push('X');
+                j += 1;
+                break;
+            }
+            if j + 1 < chars.len()
+                && matches!(chars[j], ' ' | '-')
+                && chars[j + 1].is_ascii_digit()
+                && digits.len() < 18
+            {
+                j += 1;
+                continue;
+            }
+            break;
         }
-        i += run;
+        let national = digits
+            .strip_prefix("0086")
+            .or_else(|| digits.strip_prefix("86").filter(|d| d.len() == 11))
+            .unwrap_or(&digits);
+        if national.len() == 11 && national.starts_with('1') {
+            out.push_str(&super::service_record::mask_phone(national));
+        } else if digits.len() == 18 {
+            out.push_str(&digits[..6]);
+            out.push_str("********");
+            out.push_str(&digits[14..]);
+        } else {
+            out.extend(&chars[i..j]);
+        }
+        i = j;
     }
     out
 }
@@ -485,6 +526,27 @@ mod tests {
         assert_eq!(
             mask_mobiles("市民13912345678反映2026年噪音，工单号123456789012"),
             "市民139****5678反映2026年噪音，工单号123456789012"
+        );
+        for phone in [
+            "+8613912345678",
+            "008613912345678",
+            "139 1234 5678",
+            "139-1234-5678",
+            "１３９１２３４５６７８",
+        ] {
+            assert_eq!(
+                mask_mobiles(&format!("电话{phone}。")),
+                "电话139****5678。",
+                "{phone}"
+            );
+        }
+        assert_eq!(
+            mask_mobiles("身份证61010319900101123X"),
+            "身份证610103********123X"
+        );
+        assert_eq!(
+            mask_mobiles("2026-11-20 09:30 共12件"),
+            "2026-11-20 09:30 共12件"
         );
         assert_eq!(
             OrderStatus::parse_loose("已办结"),

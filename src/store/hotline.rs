@@ -187,6 +187,55 @@ pub fn between(
     Ok(q.load(conn)?)
 }
 
+/// What the ranking needs of the orders received from `from` to `to` (no summary read).
+pub fn facts_between(
+    conn: &mut AnyConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<crate::domain::hotline::OrderFacts>, AppError> {
+    type Cols = (
+        String,
+        String,
+        NaiveDate,
+        String,
+        Option<bool>,
+        NaiveDate,
+        Option<String>,
+    );
+    let rows: Vec<Cols> = work_orders::table
+        .filter(work_orders::received_on.between(from, to))
+        .select((
+            work_orders::unit_id,
+            work_orders::category,
+            work_orders::received_on,
+            work_orders::status,
+            work_orders::on_time,
+            work_orders::due_on,
+            work_orders::satisfaction,
+        ))
+        .load(conn)?;
+    let bad = |_| AppError::internal("unreadable work order");
+    rows.into_iter()
+        .map(
+            |(unit_id, category, received_on, status, on_time, due_on, satisfaction)| {
+                Ok(crate::domain::hotline::OrderFacts {
+                    unit_id,
+                    category,
+                    received_on,
+                    status: status.parse().map_err(bad)?,
+                    on_time,
+                    due_on,
+                    satisfaction: satisfaction
+                        .as_deref()
+                        .map(str::parse)
+                        .transpose()
+                        .map_err(bad)?,
+                })
+            },
+        )
+        .collect()
+}
+
 /// (unit, category, local date) of the orders received from `from` on.
 pub fn received_since(
     conn: &mut AnyConnection,
