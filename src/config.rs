@@ -103,6 +103,9 @@ pub struct HotlineSettings {
     pub import_max_bytes: usize,
     /// `FRONTLINE_HOTLINE_TYPICAL_CASES`: typical cases shown per top category.
     pub typical_cases: u32,
+    /// `FRONTLINE_HOTLINE_SOURCES`: the sources work orders may come from (comma-separated;
+    /// external ids are unique per source, so a misspelt source would duplicate every order).
+    pub sources: Vec<String>,
 }
 
 /// The deadlines `FRONTLINE_WORKING_DAY_DEADLINES` may switch to working days.
@@ -383,7 +386,20 @@ impl Config {
                 1 << 30,
             )?,
             typical_cases: parse_num(&get, "FRONTLINE_HOTLINE_TYPICAL_CASES", 5, 1, 50)?,
+            sources: get("FRONTLINE_HOTLINE_SOURCES")
+                .unwrap_or_else(|| "12345".into())
+                .split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
         };
+        if hotline.sources.is_empty() || hotline.sources.iter().any(|s| s.chars().count() > 40) {
+            return Err(ConfigError {
+                var: "FRONTLINE_HOTLINE_SOURCES",
+                reason: "one or more source names of 1–40 characters, comma-separated".into(),
+            });
+        }
         Ok(Config {
             database,
             bind: get("FRONTLINE_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),

@@ -134,7 +134,8 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         "POST /api/v1/units/{id}/aliases" => ok(reader, 201),
         "GET /api/v1/units/{id}/aliases"
         | "GET /api/v1/hotline/ranking"
-        | "GET /api/v1/hotline/concentration-lists" => 200,
+        | "GET /api/v1/hotline/concentration-lists"
+        | "GET /api/v1/hotline/spikes" => 200,
         "GET /api/v1/hotline/stats" => ok(
             matches!(role, "admin" | "coordinator" | "leader") || own,
             200,

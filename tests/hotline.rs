@@ -314,6 +314,12 @@ both_backends! {
         let res = app.call(Method::POST, "/api/v1/hotline/spike-scan", &token, None).await;
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(res.json::<Value>()["spikes"].as_array().unwrap().len(), 0);
+        let listed: Value = app.call(Method::GET, "/api/v1/hotline/spikes", &token, None).await.json();
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+        assert_eq!(listed["items"][0]["trigger_id"], spike.trigger_id.as_str());
+        assert_eq!(listed["items"][0]["baseline_mean"], 3.0);
+        let res = app.send(Method::POST, "/api/v1/hotline/work-orders:import?source=12345%E7%83%AD%E7%BA%BF", &[("authorization", &format!("Bearer {token}")), ("content-type", "text/csv")], Some(csv_of(&orders).into_bytes())).await;
+        assert_eq!(res.status, 400, "an unknown source would duplicate every order: {}", res.text());
         let flat = app.unit_named("区住建局").await.id.to_string();
         let triggers: Value = app.call(Method::GET, &format!("/api/v1/triggers?unit_id={flat}"), &token, None).await.json();
         assert!(triggers["items"].as_array().unwrap().is_empty());

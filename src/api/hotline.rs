@@ -39,7 +39,8 @@ fn bad(what: &str) -> AppError {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ImportParams {
-    /// The source system, 1–40 characters (default `12345`): external ids are unique per source.
+    /// The source system, one of `FRONTLINE_HOTLINE_SOURCES` (default: the first, `12345`):
+    /// external ids are unique per source.
     pub source: Option<String>,
 }
 
@@ -79,14 +80,19 @@ pub async fn import_work_orders(
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     policy::manage_hotline(&user)?;
-    let source = params.source.clone().unwrap_or_else(|| "12345".into());
-    let source = source.trim().to_owned();
-    if source.is_empty() || source.chars().count() > 40 {
+    let sources = &config.hotline.sources;
+    let source = params
+        .source
+        .as_deref()
+        .map(str::trim)
+        .unwrap_or(sources.first().map_or("12345", String::as_str))
+        .to_owned();
+    if !sources.contains(&source) {
         return Err(AppError::invalid_parameter(
             "source",
-            "out_of_range",
-            "来源须为 1 到 40 个字符",
-            "the source is 1 to 40 characters",
+            "unknown_source",
+            format!("来源须为以下之一：{}", sources.join("、")),
+            format!("the source is one of: {}", sources.join(", ")),
         ));
     }
     let mime = req
@@ -267,6 +273,54 @@ pub async fn create_spike_scan(
         window_to: local_date(Utc::now()),
         spikes,
     }))
+}
+
+/// The spikes recorded.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SpikeList {
+    /// The latest first (at most 200).
+    pub items: Vec<SpikeView>,
+}
+
+/// Lists the spikes recorded, with the numbers that caused each and its trigger: the
+/// coordinator, leaders, admins and the COMPLAINT lead see all; any other account its unit's.
+#[utoipa::path(
+    tag = "hotline",
+    operation_id = "list_hotline_spikes",
+    responses((status = 200, description = "The spikes", body = SpikeList), AuthErrors, CommonErrors),
+    security(("bearer" = []))
+)]
+#[get("/hotline/spikes")]
+pub async fn list_hotline_spikes(
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+) -> Result<HttpResponse, AppError> {
+    let only = policy::hotline_scope(&user);
+    let rows = crate::db::run(&pool, move |conn| store::spikes(conn, only.as_deref(), 200)).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            let baseline: Vec<u32> = serde_json::from_str(&r.baseline).map_err(|_| bad("spike"))?;
+            let mean = if baseline.is_empty() {
+                0.0
+            } else {
+                f64::from(baseline.iter().sum::<u32>()) / baseline.len() as f64
+            };
+            Ok(SpikeView {
+                spike: Spike {
+                    unit_id: r.unit_id,
+                    category: r.category,
+                    window_from: r.window_from,
+                    window_to: r.window_to,
+                    count: u32::try_from(r.order_count).unwrap_or(0),
+                    baseline,
+                    baseline_mean: mean,
+                },
+                trigger_id: r.trigger_id,
+            })
+        })
+        .collect::<Result<Vec<_>, AppError>>()?;
+    Ok(HttpResponse::Ok().json(SpikeList { items }))
 }
 
 /// A unit's other name.

@@ -145,6 +145,9 @@ fn text_of(v: serde_json::Value) -> Option<String> {
     }
 }
 
+/// The marker a row carries when its external id was a number JSON cannot hold exactly.
+const INEXACT_ID: &str = "\u{0}inexact";
+
 /// Calls `each` with every row of the spooled `file` (CSV or a JSON array), in order. Only
 /// the known columns are kept.
 pub fn for_each_row(
@@ -254,7 +257,15 @@ impl<'de> serde::de::Visitor<'de> for Each<'_> {
             let fields = obj
                 .into_iter()
                 .filter_map(|(k, v)| {
-                    canonical(&k).and_then(|c| text_of(v).map(|t| (c.to_owned(), t)))
+                    let c = canonical(&k)?;
+                    // A number id must be whole and exact: 12345678901234567890123 would read
+                    // as a rounded float and merge distinct orders.
+                    if c == "external_id"
+                        && v.as_number().is_some_and(|n| !(n.is_u64() || n.is_i64()))
+                    {
+                        return Some((INEXACT_ID.to_owned(), String::new()));
+                    }
+                    text_of(v).map(|t| (c.to_owned(), t))
                 })
                 .collect();
             if let Err(e) = (self.each)(Row { line: n, fields }) {
@@ -441,6 +452,16 @@ impl<'a> Importer<'a> {
     pub fn row(&mut self, row: Row) -> Result<(), AppError> {
         self.report.rows += 1;
         let mut issues = Vec::new();
+        if row.fields.contains_key(INEXACT_ID) {
+            issues.push(FieldIssue::new(
+                "external_id",
+                "inexact_number",
+                "工单编号须为文本或不超过 19 位的整数",
+                "the external id must be text or a whole number of at most 19 digits",
+            ));
+            self.reject(&row, issues);
+            return Ok(());
+        }
         if let Some(width) = row.fields.get("\u{0}width") {
             issues.push(FieldIssue::new(
                 "columns",
@@ -763,6 +784,13 @@ mod tests {
         assert_eq!(rows[0].get("on_time"), Some("true"));
         assert_eq!(rows[0].fields.len(), 2);
         assert_eq!(rows[1].get("external_id"), Some("7"));
+        let rows = rows_of(
+            br#"[{"external_id": 123456789012345678901234}, {"external_id": 1.5}]"#,
+            false,
+            None,
+        )
+        .unwrap();
+        assert!(rows.iter().all(|r| r.fields.contains_key(INEXACT_ID)));
         assert!(rows_of(b"{\"a\": 1}", false, None).is_err());
         assert!(rows_of(b"[1, 2]", false, None).is_err());
         assert!(rows_of(b"[] x", false, None).is_err());

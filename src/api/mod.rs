@@ -112,6 +112,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(compliance::get_compliance_check_diff)
                 .service(hotline::import_work_orders)
                 .service(hotline::create_spike_scan)
+                .service(hotline::list_hotline_spikes)
                 .service(hotline::create_unit_alias)
                 .service(hotline::list_unit_aliases)
                 .service(hotline::get_hotline_ranking)

@@ -296,16 +296,24 @@ pub fn insert_spike(conn: &mut AnyConnection, row: &SpikeRow) -> Result<(), AppE
     Ok(())
 }
 
-/// The spikes recorded, newest first, at most `limit`.
-pub fn spikes(conn: &mut AnyConnection, limit: i64) -> Result<Vec<SpikeRow>, AppError> {
-    Ok(hotline_spikes::table
+/// The spikes recorded, of one unit if given, newest first, at most `limit`.
+pub fn spikes(
+    conn: &mut AnyConnection,
+    unit_id: Option<&str>,
+    limit: i64,
+) -> Result<Vec<SpikeRow>, AppError> {
+    let mut q = hotline_spikes::table
         .select(hotline_spikes::all_columns)
         .order((
             hotline_spikes::window_to.desc(),
             hotline_spikes::spike_key.asc(),
         ))
         .limit(limit)
-        .load(conn)?)
+        .into_boxed();
+    if let Some(u) = unit_id {
+        q = q.filter(hotline_spikes::unit_id.eq(u.to_owned()));
+    }
+    Ok(q.load(conn)?)
 }
 
 /// A frozen concentration list.

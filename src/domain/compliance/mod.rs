@@ -304,7 +304,7 @@ pub struct Finding {
     pub subject_period: Option<String>,
     /// Its severity.
     pub severity: Severity,
-    /// A stable code (`no_participation`, `filed_late`, `not_filed`, `overdue`…).
+    /// A stable code (`no_participation`, `filed_late`, `not_filed`, `issue_overdue`…).
     pub code: String,
     /// Chinese.
     pub message_zh: String,
