@@ -87,6 +87,9 @@ pub struct Config {
     pub compliance_points: crate::domain::compliance::Deductions,
     /// The 12345 hotline analysis settings.
     pub hotline: HotlineSettings,
+    /// `FRONTLINE_METRICS_TOKEN`: when set (at least 32 bytes), `GET /metrics` needs it as a
+    /// bearer token.
+    pub metrics_token: Option<Secret>,
 }
 
 /// The 12345 hotline settings (defaults in README).
@@ -426,6 +429,16 @@ impl Config {
             idempotency_hours,
             compliance_points,
             hotline,
+            metrics_token: match get("FRONTLINE_METRICS_TOKEN").filter(|v| !v.is_empty()) {
+                None => None,
+                Some(v) if v.len() < 32 => {
+                    return Err(ConfigError {
+                        var: "FRONTLINE_METRICS_TOKEN",
+                        reason: "must be at least 32 bytes".into(),
+                    })
+                }
+                Some(v) => Some(Secret(v)),
+            },
         })
     }
 

@@ -14,6 +14,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod i18n;
+pub mod metrics;
 pub mod openapi;
 pub mod startup;
 pub mod store;

@@ -131,11 +131,13 @@ impl Application {
         if let Some(seed) = &prepared.seeded {
             log::info!("seeded Annex 1: {} units inserted", seed.inserted);
         }
+        let metrics = std::sync::Arc::new(crate::metrics::Metrics::default());
         let pool = db::build_pool(
             &config.database,
             config.pool_size,
             config.pool_timeout,
             config.sqlite_busy_timeout_ms,
+            Some(metrics.clone()),
         )
         .map_err(|e| StartupError::Database(e.to_string()))?;
         spawn_daily_purge(
@@ -143,13 +145,18 @@ impl Application {
             config.service_record_retention_days,
             config.idempotency_hours,
         );
-        let mut app = Self::with_pool(&config, pool, auth)?;
+        let mut app = Self::with_pool(&config, pool, auth, metrics)?;
         app.first_admin = prepared.first_admin;
         Ok(app)
     }
 
     /// Binds and builds the server on a ready pool.
-    pub fn with_pool(config: &Config, pool: DbPool, auth: AuthState) -> Result<Self, StartupError> {
+    pub fn with_pool(
+        config: &Config,
+        pool: DbPool,
+        auth: AuthState,
+        metrics: std::sync::Arc<crate::metrics::Metrics>,
+    ) -> Result<Self, StartupError> {
         let bind_err = |source| StartupError::Bind {
             addr: config.bind.clone(),
             source,
@@ -166,6 +173,7 @@ impl Application {
         let pool_data = web::Data::new(pool.clone());
         let config_data = web::Data::new(config.clone());
         let auth = web::Data::new(auth);
+        let metrics = web::Data::from(metrics);
         let limit = config.body_limit;
 
         let mut server = HttpServer::new(move || {
@@ -174,6 +182,7 @@ impl Application {
                 .configure(crate::api::configure)
                 .split_for_parts();
             app.app_data(pool_data.clone())
+                .app_data(metrics.clone())
                 .app_data(auth.clone())
                 .app_data(config_data.clone())
                 .app_data(spec_json.clone())

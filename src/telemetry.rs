@@ -150,6 +150,21 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
+    if let Some(m) = res
+        .request()
+        .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
+    {
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        m.observe_request(
+            method.as_str(),
+            &route,
+            res.status().as_u16(),
+            started.elapsed(),
+        );
+    }
     TASK_REQUEST_ID.sync_scope(request_id, || {
         log::info!(
             target: "frontline::access",

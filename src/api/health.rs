@@ -30,6 +30,46 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
+/// The instance's metrics in the Prometheus text format: requests by method, route template and
+/// status with their latency, the connection pool, build information. With
+/// `FRONTLINE_METRICS_TOKEN` set, only `Authorization: Bearer <that token>` reads them.
+#[utoipa::path(
+    tag = "operations",
+    operation_id = "get_metrics",
+    responses(
+        (status = 200, description = "The metrics (`text/plain; version=0.0.4`)", content_type = "text/plain", body = String),
+        (status = 401, description = "`FRONTLINE_METRICS_TOKEN` is set and the request does not carry it", content_type = "application/problem+json", body = crate::error::Problem),
+        CommonErrors
+    ),
+    security((), ("metrics_token" = []))
+)]
+#[get("/metrics")]
+pub async fn metrics(
+    req: actix_web::HttpRequest,
+    metrics: web::Data<crate::metrics::Metrics>,
+    pool: web::Data<DbPool>,
+    config: web::Data<crate::config::Config>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(token) = &config.metrics_token {
+        let given = req
+            .headers()
+            .get(actix_web::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        use sha2::Digest;
+        // Compared as digests, so the time taken says nothing of the token.
+        if sha2::Sha256::digest(given.as_bytes()) != sha2::Sha256::digest(token.0.as_bytes()) {
+            return Err(AppError::Unauthorized("metrics token".into()));
+        }
+    }
+    let state = pool.state();
+    let text = metrics.render((state.connections, state.idle_connections, pool.max_size()));
+    Ok(HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4; charset=utf-8")
+        .body(text))
+}
+
 /// Readiness: the database answers and accepts a write transaction (on SQLite: takes and
 /// releases the write lock within the busy timeout). 503 otherwise.
 #[utoipa::path(

@@ -188,20 +188,24 @@ pub fn build_pool(
     size: u32,
     timeout: Duration,
     busy_timeout_ms: u32,
+    metrics: Option<std::sync::Arc<crate::metrics::Metrics>>,
 ) -> Result<DbPool, r2d2::Error> {
     let size = match target {
         DatabaseTarget::Sqlite { path } if path == ":memory:" => 1,
         _ => size,
     };
-    r2d2::Pool::builder()
+    let mut builder = r2d2::Pool::builder()
         .max_size(size)
         .min_idle(Some(1))
         .connection_timeout(timeout)
-        .test_on_check_out(true)
-        .build(ConnectionManager {
-            target: target.clone(),
-            busy_timeout_ms,
-        })
+        .test_on_check_out(true);
+    if let Some(m) = metrics {
+        builder = builder.event_handler(Box::new(crate::metrics::PoolEvents(m)));
+    }
+    builder.build(ConnectionManager {
+        target: target.clone(),
+        busy_timeout_ms,
+    })
 }
 
 /// Applies the pending embedded migrations of the connection's backend; returns their names.
