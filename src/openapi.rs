@@ -35,6 +35,7 @@ pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` h
         (name = "participations", description = "参与活动记录: each experience, its mandatory segments, filing (备案) and acceptance"),
         (name = "compliance", description = "专项考核: compliance checks of rules R1–R13, explainable findings, scores and the bulletin list"),
         (name = "hotline", description = "12345 热线: work orders, where complaints concentrate (H1), spikes that call for an immediate experience (H2)"),
+        (name = "api-keys", description = "API keys for integrations: scopes, expiry, allowed addresses; every use audited"),
         (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Probes and the API description"),
     ),
@@ -49,6 +50,15 @@ struct BearerScheme;
 impl Modify for BearerScheme {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-Api-Key",
+                    "An integration's key from `POST /api/v1/api-keys` (or `Authorization: ApiKey <key>`). Every route that takes a bearer token takes a key too: the key reads what any signed-in account reads, plus what its scopes add (`stats:read`: the statistics and hotline figures of every unit; `hotline:import`: work-order imports and spike scans).",
+                ),
+            )),
+        );
         components.add_security_scheme(
             "metrics_token",
             SecurityScheme::Http(

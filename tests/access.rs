@@ -140,6 +140,9 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
             matches!(role, "admin" | "coordinator" | "leader") || own,
             200,
         ),
+        "POST /api/v1/api-keys" => ok(admin, 201),
+        "GET /api/v1/api-keys" => ok(admin, 200),
+        "DELETE /api/v1/api-keys/{id}" => ok(admin, 204),
         _ => return None,
     })
 }
@@ -408,6 +411,12 @@ both_backends! {
                         "GET /api/v1/units/{id}/aliases" => (path.replace("{id}", &target_unit), None),
                         "GET /api/v1/hotline/ranking" => (format!("{path}?period=2026-Q4"), None),
                         "GET /api/v1/hotline/stats" => (format!("{path}?unit_id={target_unit}&period=2026-Q4"), None),
+                        "POST /api/v1/api-keys" => (path.to_owned(), Some(serde_json::json!({"name": format!("矩阵密钥{n}"), "scopes": ["public:read"]}))),
+                        "DELETE /api/v1/api-keys/{id}" => {
+                            // A fresh key each time, made by the admin, to revoke.
+                            let res = app.call(Method::POST, "/api/v1/api-keys", &admin_token, Some(serde_json::json!({"name": format!("待撤销{n}"), "scopes": ["public:read"]}))).await;
+                            (path.replace("{id}", res.json::<serde_json::Value>()["id"].as_str().unwrap()), None)
+                        }
                         "PUT /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), Some(serde_json::json!({"holidays": [{"date": "2026-10-01", "name": "国庆节"}], "workdays": []}))),
                         _ => (path.to_owned(), None),
                     };

@@ -46,7 +46,13 @@ impl RequestCtx {
         AuditCtx {
             actor_id: user.map(|u| u.id.clone()),
             actor_username: user.map(|u| u.username.clone()),
-            actor_role: user.map(|u| u.role.as_str().to_owned()),
+            actor_role: user.map(|u| {
+                if u.key.is_some() {
+                    "api_key".to_owned()
+                } else {
+                    u.role.as_str().to_owned()
+                }
+            }),
             actor_unit_id: user.and_then(|u| u.unit_id.clone()),
             request_id: self.request_id.clone(),
             client_addr: self.client_addr.clone(),

@@ -122,7 +122,7 @@ pub async fn import_work_orders(
     let lang = Lang::of(&req);
     let actx = ctx.audit(Some(&user));
     let config = config.into_inner();
-    let by = user.id.clone();
+    let by = user.account_id().map(str::to_owned);
     let report = crate::db::run(&pool, move |conn| {
         let mut report = write_transaction(conn, |conn| {
             // Imports of one source take turns, so that two never insert the same order.
@@ -138,7 +138,7 @@ pub async fn import_work_orders(
             Ok(report)
         })?;
         // The import stands whatever the scan does; a failed scan is logged and reported.
-        match scan(conn, &config, &actx, Some(&by)) {
+        match scan(conn, &config, &actx, by.as_deref()) {
             Ok(spikes) => report.spikes = spikes,
             Err(e) => {
                 log::warn!("spike scan after an import failed: {e}");
@@ -266,7 +266,7 @@ pub async fn create_spike_scan(
     let actx = ctx.audit(Some(&user));
     let config = config.into_inner();
     let spikes = crate::db::run(&pool, move |conn| {
-        scan(conn, &config, &actx, Some(&user.id))
+        scan(conn, &config, &actx, user.account_id())
     })
     .await?;
     Ok(HttpResponse::Ok().json(SpikeScan {

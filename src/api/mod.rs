@@ -2,6 +2,7 @@
 //! [`configure`] is THE route table: the server and the OpenAPI spec are both built from it,
 //! so no route can be missing from the spec.
 
+pub mod api_keys;
 pub mod audit;
 pub mod auth;
 pub mod bulletins;
@@ -130,6 +131,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(reports::get_report_export)
                 .service(reports::get_calendar_year)
                 .service(reports::update_calendar_year)
+                .service(api_keys::create_api_key)
+                .service(api_keys::list_api_keys)
+                .service(api_keys::delete_api_key)
                 .service(audit::list_audit),
         );
 }

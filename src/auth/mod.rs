@@ -70,6 +70,131 @@ pub struct AuthUser {
     pub session_id: String,
     /// Whether the account still has to change a generated password.
     pub must_change_password: bool,
+    /// When the caller is an integration's API key: the key and its scopes. A key acts as an
+    /// account of no unit (it reads what any signed-in account reads) plus what its scopes add.
+    pub key: Option<KeyGrant>,
+}
+
+/// An API key's grant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyGrant {
+    /// The key's name.
+    pub name: String,
+    /// Its scopes.
+    pub scopes: std::collections::BTreeSet<crate::domain::api_key::Scope>,
+}
+
+impl AuthUser {
+    /// Whether the caller is an API key with `scope`.
+    pub fn has_scope(&self, scope: crate::domain::api_key::Scope) -> bool {
+        self.key.as_ref().is_some_and(|k| k.scopes.contains(&scope))
+    }
+
+    /// The account to record as author (`created_by`): none for an API key.
+    pub fn account_id(&self) -> Option<&str> {
+        self.key.is_none().then_some(self.id.as_str())
+    }
+}
+
+/// The API key a request presents: `Authorization: ApiKey <key>` or `X-Api-Key: <key>`.
+fn api_key(req: &HttpRequest) -> Option<String> {
+    if let Some(k) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
+        return Some(k.trim().to_owned());
+    }
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, key) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("apikey")
+        .then(|| key.trim().to_owned())
+}
+
+/// Verifies an API key: known, not revoked nor expired, from an allowed address; records the
+/// use (last-used time and an audit record) in one transaction.
+fn authenticate_key(
+    req: &HttpRequest,
+    key: String,
+) -> Pin<Box<dyn Future<Output = Result<AuthUser, AppError>>>> {
+    use actix_web::HttpMessage;
+    let pool = req.app_data::<web::Data<DbPool>>().cloned();
+    let ip = req.peer_addr().map(|a| a.ip());
+    let request_id = req
+        .extensions()
+        .get::<crate::telemetry::RequestId>()
+        .map(|r| r.0.clone());
+    let (method, path) = (req.method().to_string(), req.path().to_owned());
+    Box::pin(async move {
+        let Some(pool) = pool else {
+            return Err(AppError::internal("authentication state is not configured"));
+        };
+        let Some(lookup) = crate::domain::api_key::lookup_id(&key).map(str::to_owned) else {
+            return Err(AppError::Unauthorized("malformed API key".into()));
+        };
+        crate::db::run(&pool, move |conn| {
+            use sha2::Digest;
+            let refused = |why: &str| AppError::Unauthorized(format!("API key {why}"));
+            let row = crate::store::api_keys::by_lookup(conn, &lookup)?
+                .ok_or_else(|| refused("unknown"))?;
+            let given = sha2::Sha256::digest(key.as_bytes());
+            let stored = (0..row.key_hash.len())
+                .step_by(2)
+                .filter_map(|i| row.key_hash.get(i..i + 2))
+                .filter_map(|h| u8::from_str_radix(h, 16).ok())
+                .collect::<Vec<u8>>();
+            let same = stored.len() == given.len()
+                && stored.iter().zip(given.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
+            if !same {
+                return Err(refused("unknown"));
+            }
+            let now = crate::store::now();
+            if row.revoked_at.is_some() {
+                return Err(refused("revoked"));
+            }
+            if row.expires_at.is_some_and(|e| e <= now) {
+                return Err(refused("expired"));
+            }
+            let rules: Vec<String> = serde_json::from_str(&row.allowed_addresses)
+                .map_err(|_| AppError::internal("unreadable key addresses"))?;
+            let rules: Vec<crate::domain::api_key::AddrRule> =
+                rules.iter().filter_map(|r| r.parse().ok()).collect();
+            if !crate::domain::api_key::address_allowed(&rules, ip) {
+                return Err(refused("used from an address it does not allow"));
+            }
+            let scopes: std::collections::BTreeSet<crate::domain::api_key::Scope> =
+                serde_json::from_str(&row.scopes)
+                    .map_err(|_| AppError::internal("unreadable key scopes"))?;
+            let username = format!("apikey:{}", row.name);
+            crate::db::write_transaction(conn, |conn| {
+                crate::store::api_keys::touch(conn, &row.id, now)?;
+                let actx = crate::store::audit::AuditCtx {
+                    actor_id: Some(row.id.clone()),
+                    actor_username: Some(username.clone()),
+                    actor_role: Some("api_key".into()),
+                    actor_unit_id: None,
+                    request_id: request_id.clone(),
+                    client_addr: ip.map(|i| i.to_string()),
+                };
+                let changes = serde_json::json!({"method": {"before": null, "after": method}, "path": {"before": null, "after": path}});
+                crate::store::audit::record(conn, &actx, crate::store::audit::AuditEntry {
+                    action: "api_key.use",
+                    target_type: Some("api_key"),
+                    target_id: Some(&row.id),
+                    changes: Some(changes),
+                    outcome: "success",
+                })
+            })?;
+            Ok(AuthUser {
+                id: row.id,
+                username,
+                role: Role::Unit,
+                unit_id: None,
+                lead_activity: None,
+                session_id: String::new(),
+                must_change_password: false,
+                key: Some(KeyGrant { name: row.name, scopes }),
+            })
+        })
+        .await
+    })
 }
 
 fn bearer(req: &HttpRequest) -> Result<String, AppError> {
@@ -91,6 +216,9 @@ fn bearer(req: &HttpRequest) -> Result<String, AppError> {
 
 /// Verifies the bearer token and loads its account and session.
 fn authenticate(req: &HttpRequest) -> Pin<Box<dyn Future<Output = Result<AuthUser, AppError>>>> {
+    if let Some(key) = api_key(req) {
+        return authenticate_key(req, key);
+    }
     let token = bearer(req);
     let state = req.app_data::<web::Data<AuthState>>().cloned();
     let pool = req.app_data::<web::Data<DbPool>>().cloned();
@@ -141,6 +269,13 @@ impl FromRequest for PendingUser {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let fut = authenticate(req);
-        Box::pin(async move { fut.await.map(PendingUser) })
+        Box::pin(async move {
+            let user = fut.await?;
+            // Sessions and passwords are people's: an API key has neither.
+            if user.key.is_some() {
+                return Err(AppError::Forbidden { code: "role" });
+            }
+            Ok(PendingUser(user))
+        })
     }
 }

@@ -2,6 +2,7 @@
 //! (DOMAIN.md "Actors and roles"). Each returns `Ok(())` or the 403 to answer.
 
 use crate::domain::account::Role;
+use crate::domain::api_key::Scope;
 use crate::domain::unit::Activity;
 use crate::error::AppError;
 
@@ -13,6 +14,11 @@ fn allow(ok: bool) -> Result<(), AppError> {
     } else {
         Err(AppError::Forbidden { code: "role" })
     }
+}
+
+/// Create, list and revoke API keys: admin.
+pub fn manage_api_keys(user: &AuthUser) -> Result<(), AppError> {
+    allow(user.role == Role::Admin && user.key.is_none())
 }
 
 /// Create, change and deactivate accounts: admin.
@@ -263,6 +269,9 @@ pub fn report_scope(user: &AuthUser) -> Result<Option<Vec<Option<String>>>, AppE
 /// Which statistics a caller sees: (only this activity, only this unit): a lead its activity, a
 /// unit account its unit, everyone else all.
 pub fn stats_scope(user: &AuthUser) -> (Option<Activity>, Option<String>) {
+    if user.has_scope(Scope::StatsRead) {
+        return (None, None);
+    }
     match user.role {
         Role::Admin | Role::Coordinator | Role::Leader => (None, None),
         Role::Lead => (user.lead_activity, None),
@@ -341,7 +350,8 @@ pub fn compliance_finding_scope(user: &AuthUser) -> Option<(Option<String>, Opti
 /// (with the district government office) and the COMPLAINT lead (the 12345 centre).
 pub fn manage_hotline(user: &AuthUser) -> Result<(), AppError> {
     allow(
-        user.role == Role::Coordinator
+        user.has_scope(Scope::HotlineImport)
+            || user.role == Role::Coordinator
             || (user.role == Role::Lead && user.lead_activity == Some(Activity::Complaint)),
     )
 }
@@ -349,6 +359,9 @@ pub fn manage_hotline(user: &AuthUser) -> Result<(), AppError> {
 /// Whose hotline figures a caller reads: the coordinator, leaders, admins and the COMPLAINT
 /// lead every unit's (`None`); any other account its own unit's.
 pub fn hotline_scope(user: &AuthUser) -> Option<String> {
+    if user.has_scope(Scope::StatsRead) {
+        return None;
+    }
     match user.role {
         Role::Admin | Role::Coordinator | Role::Leader => None,
         Role::Lead if user.lead_activity == Some(Activity::Complaint) => None,
@@ -369,6 +382,7 @@ mod tests {
             lead_activity: activity,
             session_id: "s".into(),
             must_change_password: false,
+            key: None,
         }
     }
 

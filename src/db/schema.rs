@@ -63,7 +63,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     unit_aliases,
     work_orders,
     concentration_lists,
-    hotline_spikes
+    hotline_spikes,
+    api_keys
 );
 diesel::joinable!(participation_transitions -> participations (participation_id));
 diesel::joinable!(issue_events -> issues (issue_id));
@@ -545,5 +546,21 @@ diesel::table! {
         baseline -> Text,
         trigger_id -> Text,
         created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// API keys for integrations.
+    api_keys (id) {
+        id -> Text,
+        lookup_id -> Text,
+        name -> Text,
+        key_hash -> Text,
+        scopes -> Text,
+        allowed_addresses -> Text,
+        expires_at -> Nullable<Timestamp>,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod annex1;
+pub mod api_key;
 pub mod audit;
 pub mod calendar;
 pub mod compliance;

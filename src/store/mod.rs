@@ -2,6 +2,7 @@
 //! [`crate::db::run`] checked out on the blocking pool; writes run in
 //! [`crate::db::write_transaction`]. No business rule lives here.
 
+pub mod api_keys;
 pub mod audit;
 pub mod compliance;
 pub mod draws;

@@ -262,6 +262,7 @@ pub fn principal(
         lead_activity: user.lead_activity,
         session_id: sid.to_owned(),
         must_change_password: user.must_change_password,
+        key: None,
     }))
 }
 
