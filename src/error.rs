@@ -328,6 +328,8 @@ impl AppError {
                     ("password_change_required", Lang::En) => "Change your one-time password first (POST /api/v1/auth/password)".into(),
                     ("unit", Lang::Zh) => "只能操作本单位的记录".into(),
                     ("unit", Lang::En) => "You may act only on your own unit's records".into(),
+                    ("scope", Lang::Zh) => "该 API 密钥的权限范围不含此操作".into(),
+                    ("scope", Lang::En) => "The API key's scopes do not cover this".into(),
                     ("activity", Lang::Zh) => "牵头部门只能检查本部门牵头的活动".into(),
                     ("activity", Lang::En) => "A lead department may check only the activity it leads".into(),
                     ("own_record", Lang::Zh) => "不能审核本单位自己的记录：牵头部门自身的记录由区营商办审核".into(),

@@ -75,11 +75,24 @@ impl Metrics {
     /// A request answered: its method, route template (`unmatched` when no route matched),
     /// status and duration.
     pub fn observe_request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        if let Ok(mut r) = self.requests.lock() {
+        // Clients may send any method name: only the standard ones get their own series.
+        let method = match method {
+            "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS" => method,
+            _ => "OTHER",
+        };
+        {
+            let mut r = self
+                .requests
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             *r.entry((method.to_owned(), route.to_owned(), status))
                 .or_default() += 1;
         }
-        if let Ok(mut l) = self.latency.lock() {
+        {
+            let mut l = self
+                .latency
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             l.entry((method.to_owned(), route.to_owned()))
                 .or_default()
                 .observe(elapsed.as_secs_f64());
@@ -99,7 +112,11 @@ impl Metrics {
         );
         let _ = writeln!(out, "# HELP frontline_http_requests_total Requests answered, by method, route template and status.");
         let _ = writeln!(out, "# TYPE frontline_http_requests_total counter");
-        if let Ok(r) = self.requests.lock() {
+        {
+            let r = self
+                .requests
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for ((method, route, status), n) in r.iter() {
                 let _ = writeln!(
                     out,
@@ -114,7 +131,11 @@ impl Metrics {
             out,
             "# TYPE frontline_http_request_duration_seconds histogram"
         );
-        if let Ok(l) = self.latency.lock() {
+        {
+            let l = self
+                .latency
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for ((method, route), h) in l.iter() {
                 let labels = format!("method=\"{}\",route=\"{}\"", label(method), label(route));
                 h.render(&mut out, "frontline_http_request_duration_seconds", &labels);
@@ -152,7 +173,11 @@ impl Metrics {
             "# HELP frontline_db_pool_wait_seconds Time waited to check a connection out."
         );
         let _ = writeln!(out, "# TYPE frontline_db_pool_wait_seconds histogram");
-        if let Ok(h) = self.pool_wait.lock() {
+        {
+            let h = self
+                .pool_wait
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             h.render(&mut out, "frontline_db_pool_wait_seconds", "");
         }
         let _ = writeln!(
@@ -175,7 +200,12 @@ pub struct PoolEvents(pub Arc<Metrics>);
 
 impl r2d2::HandleEvent for PoolEvents {
     fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
-        if let Ok(mut h) = self.0.pool_wait.lock() {
+        {
+            let mut h = self
+                .0
+                .pool_wait
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             h.observe(event.duration().as_secs_f64());
         }
     }
@@ -195,6 +225,8 @@ mod tests {
         m.observe_request("GET", "/api/v1/units/{id}", 200, Duration::from_millis(3));
         m.observe_request("GET", "/api/v1/units/{id}", 200, Duration::from_millis(300));
         m.observe_request("GET", "a\"b", 404, Duration::from_secs(20));
+        m.observe_request("BREW", "unmatched", 405, Duration::from_millis(1));
+        m.observe_request("COFFEE", "unmatched", 405, Duration::from_millis(1));
         let text = m.render((4, 3, 8));
         assert!(text.contains("frontline_http_requests_total{method=\"GET\",route=\"/api/v1/units/{id}\",status=\"200\"} 2"));
         assert!(text.contains("route=\"a\\\"b\""));
@@ -203,5 +235,8 @@ mod tests {
         assert!(text.contains("frontline_http_request_duration_seconds_bucket{method=\"GET\",route=\"a\\\"b\",le=\"10\"} 0"));
         assert!(text.contains("frontline_http_request_duration_seconds_bucket{method=\"GET\",route=\"a\\\"b\",le=\"+Inf\"} 1"));
         assert!(text.contains("frontline_db_pool_in_use_connections 1"));
+        assert!(text.contains(
+            "frontline_http_requests_total{method=\"OTHER\",route=\"unmatched\",status=\"405\"} 2"
+        ));
     }
 }

@@ -55,7 +55,7 @@ impl Modify for BearerScheme {
             SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
                 utoipa::openapi::security::ApiKeyValue::with_description(
                     "X-Api-Key",
-                    "An integration's key from `POST /api/v1/api-keys` (or `Authorization: ApiKey <key>`). Every route that takes a bearer token takes a key too: the key reads what any signed-in account reads, plus what its scopes add (`stats:read`: the statistics and hotline figures of every unit; `hotline:import`: work-order imports and spike scans).",
+                    "An integration's key from `POST /api/v1/api-keys` (or `Authorization: ApiKey <key>`). Every route that takes a bearer token takes a key too, within its scopes: `public:read` reads (GET) what any signed-in account reads; `stats:read` the statistics and hotline figures of every unit; `hotline:import` work-order imports and spike scans only.",
                 ),
             )),
         );

@@ -117,6 +117,9 @@ pub async fn request_context(
         }
         return Ok(res);
     }
+    let metrics = req
+        .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
+        .cloned();
     let call = TASK_REQUEST_ID.scope(request_id.clone(), next.call(req));
     let result = match AssertUnwindSafe(call).catch_unwind().await {
         Ok(result) => result,
@@ -126,6 +129,9 @@ pub async fn request_context(
             TASK_REQUEST_ID.sync_scope(request_id.clone(), || {
                 log::error!("{method} {path}: handler panicked")
             });
+            if let Some(m) = &metrics {
+                m.observe_request(method.as_str(), "unknown", 500, started.elapsed());
+            }
             return Err(
                 Unanswered::new(AppError::internal("panic"), lang, &path, &request_id).into(),
             );
@@ -137,6 +143,14 @@ pub async fn request_context(
         // gone, so answer with a problem that carries what we know of it.
         Err(err) => {
             let status = err.as_response_error().status_code();
+            if let Some(m) = &metrics {
+                m.observe_request(
+                    method.as_str(),
+                    "unknown",
+                    status.as_u16(),
+                    started.elapsed(),
+                );
+            }
             return Err(Unanswered::new(
                 AppError::from_status(status, None),
                 lang,

@@ -74,9 +74,22 @@ both_backends! {
         let res = with_key(app, Method::POST, "/api/v1/hotline/work-orders:import", &importer, Some(orders), Some("application/json")).await;
         assert_eq!(res.status, 200, "{}", res.text());
         assert_eq!(res.json::<Value>()["created"], 1);
+        // A scope opens its routes only: this key reads nothing and freezes nothing.
+        let res = with_key(app, Method::GET, "/api/v1/matters", &importer, None, None).await;
+        assert_eq!(res.status, 403);
+        assert!(res.problem().detail.contains("API"), "{}", res.text());
+        let list = serde_json::to_vec(&json!({"quarter": "2099-Q1"})).unwrap();
+        assert_eq!(with_key(app, Method::POST, "/api/v1/hotline/concentration-lists", &importer, Some(list), Some("application/json")).await.status, 403);
+        let alias = serde_json::to_vec(&json!({"alias": "档案馆"})).unwrap();
+        assert_eq!(with_key(app, Method::POST, &format!("/api/v1/units/{archive}/aliases"), &importer, Some(alias), Some("application/json")).await.status, 403);
+        // One credential per request.
+        let res = app.send(Method::GET, "/api/v1/stats?period=2026-Q3", &[("x-api-key", key.as_str()), ("authorization", &format!("Bearer {admin}"))], None).await;
+        assert_eq!(res.status, 401);
         // Addresses, expiry, revocation, forgery.
         let (_, elsewhere) = make(app, &admin, json!({"name": "外网", "scopes": ["public:read"], "allowed_addresses": ["10.0.0.0/8"]})).await;
         assert_eq!(with_key(app, Method::GET, "/api/v1/matters", &elsewhere, None, None).await.status, 401);
+        let refused = app.last_audit();
+        assert_eq!((refused.action.as_str(), refused.outcome.as_str()), ("api_key.use", "failure"), "a refused use is audited too");
         let (expiring, soon) = make(app, &admin, json!({"name": "临时", "scopes": ["public:read"], "expires_at": "2099-01-01T00:00:00Z"})).await;
         assert_eq!(with_key(app, Method::GET, "/api/v1/matters", &soon, None, None).await.status, 200);
         {

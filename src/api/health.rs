@@ -55,8 +55,9 @@ pub async fn metrics(
             .headers()
             .get(actix_web::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map_or("", |(_, t)| t.trim());
         use sha2::Digest;
         // Compared as digests, so the time taken says nothing of the token.
         if sha2::Sha256::digest(given.as_bytes()) != sha2::Sha256::digest(token.0.as_bytes()) {

@@ -79,7 +79,7 @@ pub async fn import_work_orders(
     params: web::Query<ImportParams>,
     payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
-    policy::manage_hotline(&user)?;
+    policy::import_hotline(&user)?;
     let sources = &config.hotline.sources;
     let source = params
         .source
@@ -262,7 +262,7 @@ pub async fn create_spike_scan(
     pool: web::Data<DbPool>,
     config: web::Data<Config>,
 ) -> Result<HttpResponse, AppError> {
-    policy::manage_hotline(&user)?;
+    policy::import_hotline(&user)?;
     let actx = ctx.audit(Some(&user));
     let config = config.into_inner();
     let spikes = crate::db::run(&pool, move |conn| {
@@ -395,7 +395,7 @@ pub async fn create_unit_alias(
     let row = AliasRow {
         alias,
         unit_id: unit.to_string(),
-        created_by: Some(user.id.clone()),
+        created_by: user.account_id().map(str::to_owned),
         created_at: crate::store::now(),
     };
     let row = crate::db::run(&pool, move |conn| {
@@ -685,7 +685,7 @@ pub async fn create_concentration_list(
             unit_ids: serde_json::to_string(&ranking.concentrated).map_err(|e| AppError::internal(e.to_string()))?,
             ranking: serde_json::to_string(&ranking).map_err(|e| AppError::internal(e.to_string()))?,
             rule: serde_json::to_string(&rule).map_err(|e| AppError::internal(e.to_string()))?,
-            created_by: Some(user.id.clone()),
+            created_by: user.account_id().map(str::to_owned),
             created_at: crate::store::now(),
         };
         write_transaction(conn, |conn| {

@@ -456,8 +456,8 @@ impl<'a> Importer<'a> {
             issues.push(FieldIssue::new(
                 "external_id",
                 "inexact_number",
-                "工单编号须为文本或不超过 19 位的整数",
-                "the external id must be text or a whole number of at most 19 digits",
+                "工单编号须为文本或 64 位以内的整数",
+                "the external id must be text or a whole number that fits 64 bits",
             ));
             self.reject(&row, issues);
             return Ok(());

@@ -98,8 +98,12 @@ impl AuthUser {
 
 /// The API key a request presents: `Authorization: ApiKey <key>` or `X-Api-Key: <key>`.
 fn api_key(req: &HttpRequest) -> Option<String> {
-    if let Some(k) = req.headers().get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Some(k.trim().to_owned());
+    if let Some(k) = req.headers().get("x-api-key") {
+        // One credential per request: a key beside another Authorization is refused below.
+        if req.headers().contains_key(header::AUTHORIZATION) {
+            return Some(String::new());
+        }
+        return Some(k.to_str().map(|k| k.trim().to_owned()).unwrap_or_default());
     }
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, key) = value.split_once(' ')?;
@@ -122,6 +126,7 @@ fn authenticate_key(
         .get::<crate::telemetry::RequestId>()
         .map(|r| r.0.clone());
     let (method, path) = (req.method().to_string(), req.path().to_owned());
+    let route = req.match_pattern();
     Box::pin(async move {
         let Some(pool) = pool else {
             return Err(AppError::internal("authentication state is not configured"));
@@ -142,29 +147,33 @@ fn authenticate_key(
                 .collect::<Vec<u8>>();
             let same = stored.len() == given.len()
                 && stored.iter().zip(given.iter()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0;
-            if !same {
-                return Err(refused("unknown"));
-            }
             let now = crate::store::now();
-            if row.revoked_at.is_some() {
-                return Err(refused("revoked"));
-            }
-            if row.expires_at.is_some_and(|e| e <= now) {
-                return Err(refused("expired"));
-            }
             let rules: Vec<String> = serde_json::from_str(&row.allowed_addresses)
                 .map_err(|_| AppError::internal("unreadable key addresses"))?;
             let rules: Vec<crate::domain::api_key::AddrRule> =
                 rules.iter().filter_map(|r| r.parse().ok()).collect();
-            if !crate::domain::api_key::address_allowed(&rules, ip) {
-                return Err(refused("used from an address it does not allow"));
-            }
             let scopes: std::collections::BTreeSet<crate::domain::api_key::Scope> =
                 serde_json::from_str(&row.scopes)
                     .map_err(|_| AppError::internal("unreadable key scopes"))?;
+            let verdict = if !same {
+                Err(refused("unknown"))
+            } else if row.revoked_at.is_some() {
+                Err(refused("revoked"))
+            } else if row.expires_at.is_some_and(|e| e <= now) {
+                Err(refused("expired"))
+            } else if !crate::domain::api_key::address_allowed(&rules, ip) {
+                Err(refused("used from an address it does not allow"))
+            } else if !crate::domain::api_key::route_allowed(&scopes, &method, route.as_deref()) {
+                Err(AppError::Forbidden { code: "scope" })
+            } else {
+                Ok(())
+            };
             let username = format!("apikey:{}", row.name);
+            // Every use is audited, refused ones too: they are how a leaked key shows.
             crate::db::write_transaction(conn, |conn| {
-                crate::store::api_keys::touch(conn, &row.id, now)?;
+                if verdict.is_ok() {
+                    crate::store::api_keys::touch(conn, &row.id, now)?;
+                }
                 let actx = crate::store::audit::AuditCtx {
                     actor_id: Some(row.id.clone()),
                     actor_username: Some(username.clone()),
@@ -179,9 +188,10 @@ fn authenticate_key(
                     target_type: Some("api_key"),
                     target_id: Some(&row.id),
                     changes: Some(changes),
-                    outcome: "success",
+                    outcome: if verdict.is_ok() { "success" } else { "failure" },
                 })
             })?;
+            verdict?;
             Ok(AuthUser {
                 id: row.id,
                 username,

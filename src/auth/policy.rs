@@ -350,10 +350,18 @@ pub fn compliance_finding_scope(user: &AuthUser) -> Option<(Option<String>, Opti
 /// (with the district government office) and the COMPLAINT lead (the 12345 centre).
 pub fn manage_hotline(user: &AuthUser) -> Result<(), AppError> {
     allow(
-        user.has_scope(Scope::HotlineImport)
-            || user.role == Role::Coordinator
+        user.key.is_none() && user.role == Role::Coordinator
             || (user.role == Role::Lead && user.lead_activity == Some(Activity::Complaint)),
     )
+}
+
+/// Import 12345 work orders and scan for spikes: those who manage the hotline, and API keys
+/// with `hotline:import`.
+pub fn import_hotline(user: &AuthUser) -> Result<(), AppError> {
+    if user.has_scope(Scope::HotlineImport) {
+        return Ok(());
+    }
+    manage_hotline(user)
 }
 
 /// Whose hotline figures a caller reads: the coordinator, leaders, admins and the COMPLAINT

@@ -15,6 +15,42 @@ crate::text_enum! {
     }
 }
 
+/// The routes a scope opens (method, route template), beyond `public:read`'s reading.
+const SCOPED_ROUTES: &[(Scope, &str, &str)] = &[
+    (Scope::StatsRead, "GET", "/api/v1/stats"),
+    (Scope::StatsRead, "GET", "/api/v1/hotline/ranking"),
+    (Scope::StatsRead, "GET", "/api/v1/hotline/stats"),
+    (
+        Scope::StatsRead,
+        "GET",
+        "/api/v1/hotline/concentration-lists",
+    ),
+    (Scope::StatsRead, "GET", "/api/v1/hotline/spikes"),
+    (
+        Scope::HotlineImport,
+        "POST",
+        "/api/v1/hotline/work-orders:import",
+    ),
+    (Scope::HotlineImport, "POST", "/api/v1/hotline/spike-scan"),
+];
+
+/// Whether a key with `scopes` may call `method` on the route template `route`: `public:read`
+/// reads (GET) what any signed-in account reads; the other scopes open their own routes only.
+/// The policy functions then decide what the call may see or do.
+pub fn route_allowed(
+    scopes: &std::collections::BTreeSet<Scope>,
+    method: &str,
+    route: Option<&str>,
+) -> bool {
+    let Some(route) = route else {
+        return false;
+    };
+    (scopes.contains(&Scope::PublicRead) && matches!(method, "GET" | "HEAD"))
+        || SCOPED_ROUTES
+            .iter()
+            .any(|(s, m, r)| scopes.contains(s) && *m == method && *r == route)
+}
+
 /// The prefix every key starts with, so that leaked keys are easy to find and to tell apart.
 pub const KEY_PREFIX: &str = "fk_";
 
@@ -101,6 +137,34 @@ mod tests {
         ] {
             assert_eq!(lookup_id(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn a_scope_opens_its_routes_only() {
+        let set = |s: &[Scope]| s.iter().copied().collect::<std::collections::BTreeSet<_>>();
+        let import = set(&[Scope::HotlineImport]);
+        assert!(route_allowed(
+            &import,
+            "POST",
+            Some("/api/v1/hotline/work-orders:import")
+        ));
+        assert!(!route_allowed(&import, "GET", Some("/api/v1/matters")));
+        assert!(!route_allowed(
+            &import,
+            "POST",
+            Some("/api/v1/hotline/concentration-lists")
+        ));
+        let public = set(&[Scope::PublicRead]);
+        assert!(route_allowed(&public, "GET", Some("/api/v1/matters")));
+        assert!(!route_allowed(
+            &public,
+            "POST",
+            Some("/api/v1/participations")
+        ));
+        let stats = set(&[Scope::StatsRead]);
+        assert!(route_allowed(&stats, "GET", Some("/api/v1/stats")));
+        assert!(!route_allowed(&stats, "GET", Some("/api/v1/matters")));
+        assert!(!route_allowed(&stats, "GET", None));
     }
 
     #[test]
