@@ -9,22 +9,14 @@
 
 use std::time::Instant;
 
+mod support;
+
 use diesel::prelude::*;
 use frontline::api::issues_export::{write_export, ExportFormat};
 use frontline::db::schema::issues;
-use frontline::db::{connect, run_migrations, AnyConnection, DatabaseTarget};
+use frontline::db::AnyConnection;
 use frontline::store::issues::{Filter, IssueRow};
-
-fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
+use support::{peak_kib, Scratch};
 
 fn seed(conn: &mut AnyConnection, unit: &str, count: usize) {
     let now = frontline::store::now();
@@ -79,37 +71,16 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(50_000);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (target, pg) = match std::env::var("FRONTLINE_BENCH_POSTGRES_URL") {
-        Ok(url) => {
-            let name = format!("frontline_bench_{}", std::process::id());
-            let mut admin = PgConnection::establish(&url).expect("postgres");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .expect("create database");
-            let base = url.split('?').next().unwrap_or(&url);
-            let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
-            (
-                DatabaseTarget::parse(&format!("{base}/{name}?sslmode=disable")).unwrap(),
-                Some((admin, name)),
-            )
-        }
-        Err(_) => (
-            DatabaseTarget::parse(dir.path().join("bench.db").to_str().unwrap()).unwrap(),
-            None,
-        ),
-    };
-    let mut conn = connect(&target, 5_000).expect("connect");
-    run_migrations(&mut conn).expect("migrate");
-    frontline::store::units::seed(&mut conn, &frontline::domain::annex1::seed_units())
-        .expect("seed");
-    let unit = frontline::store::units::find_by_key(&mut conn, "区市场监管局")
+    let mut db = Scratch::new();
+    let target = db.target.clone();
+    let conn = &mut db.conn;
+    let unit = frontline::store::units::find_by_key(conn, "区市场监管局")
         .expect("unit")
         .expect("seeded")
         .id
         .to_string();
     let started = Instant::now();
-    seed(&mut conn, &unit, count);
+    seed(conn, &unit, count);
     println!(
         "backend {}; seeded {count} issues in {:.2?}; peak RSS so far {} KiB",
         target.backend_name(),
@@ -122,7 +93,7 @@ fn main() {
     };
     for format in [ExportFormat::Csv, ExportFormat::Xlsx] {
         let started = Instant::now();
-        let (file, n) = write_export(&mut conn, &filter, format, None).expect("export");
+        let (file, n) = write_export(conn, &filter, format, None).expect("export");
         let size = file.metadata().map(|m| m.len()).unwrap_or(0);
         println!(
             "export {format}: {n} issues, {} KiB, {:.2?}; peak RSS {} KiB",
@@ -131,9 +102,5 @@ fn main() {
             peak_kib()
         );
         assert_eq!(n, count);
-    }
-    drop(conn);
-    if let Some((mut admin, name)) = pg {
-        let _ = diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin);
     }
 }

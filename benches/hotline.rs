@@ -10,23 +10,14 @@
 use std::io::{BufWriter, Write};
 use std::time::Instant;
 
-use diesel::prelude::*;
+mod support;
+
 use frontline::api::hotline_import::{for_each_row, Importer};
-use frontline::db::{connect, run_migrations, write_transaction, AnyConnection, DatabaseTarget};
+use frontline::db::{write_transaction, AnyConnection};
 use frontline::i18n::Lang;
+use support::{peak_kib, Scratch};
 
-fn peak_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// A deterministic year of orders over `units`, as the hotline exports them (GB18030-free
+/// A deterministic year of orders over `units`, ending yesterday, as the hotline exports them (GB18030-free
 /// UTF-8 CSV with the Chinese titles and the citizen's columns, which are dropped).
 fn write_year(units: &[String], count: usize) -> std::fs::File {
     let mut file = tempfile::tempfile().expect("tempfile");
@@ -44,7 +35,9 @@ fn write_year(units: &[String], count: usize) -> std::fs::File {
             "交通",
         ];
         let levels = ["非常满意", "满意", "基本满意", "不满意", ""];
-        let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+        // The year up to yesterday: an order received in the future is refused.
+        let start = frontline::domain::calendar::local_date(chrono::Utc::now())
+            - chrono::Duration::days(366);
         let mut x: u64 = 7;
         for i in 0..count {
             x = x
@@ -92,30 +85,9 @@ fn main() {
         .skip(1)
         .find_map(|a| a.parse().ok())
         .unwrap_or(100_000);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (target, pg) = match std::env::var("FRONTLINE_BENCH_POSTGRES_URL") {
-        Ok(url) => {
-            let name = format!("frontline_bench_{}", std::process::id());
-            let mut admin = PgConnection::establish(&url).expect("postgres");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut admin)
-                .expect("create database");
-            let base = url.split('?').next().unwrap_or(&url);
-            let base = base.rsplit_once('/').map(|(b, _)| b).unwrap_or(base);
-            (
-                DatabaseTarget::parse(&format!("{base}/{name}?sslmode=disable")).unwrap(),
-                Some((admin, name)),
-            )
-        }
-        Err(_) => (
-            DatabaseTarget::parse(dir.path().join("bench.db").to_str().unwrap()).unwrap(),
-            None,
-        ),
-    };
-    let mut conn = connect(&target, 5_000).expect("connect");
-    run_migrations(&mut conn).expect("migrate");
+    let mut db = Scratch::new();
+    let (conn, target) = (&mut db.conn, db.target.clone());
     let seed = frontline::domain::annex1::seed_units();
-    frontline::store::units::seed(&mut conn, &seed).expect("seed");
     let units: Vec<String> = seed
         .iter()
         .filter(|u| !u.categories.is_empty())
@@ -132,7 +104,7 @@ fn main() {
     );
     for pass in ["first import", "second import"] {
         let started = Instant::now();
-        let r = import(&mut conn, &mut file);
+        let r = import(conn, &mut file);
         println!(
             "{pass}: {:.2?}: created {}, updated {}, unchanged {}, rejected {}; peak RSS {} KiB",
             started.elapsed(),
@@ -150,9 +122,5 @@ fn main() {
                 "a re-import changes nothing"
             );
         }
-    }
-    drop(conn);
-    if let Some((mut admin, name)) = pg {
-        let _ = diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin);
     }
 }
