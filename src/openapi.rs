@@ -87,11 +87,37 @@ impl Modify for BearerScheme {
 
 /// The whole document, as the server serves it.
 pub fn spec() -> utoipa::openapi::OpenApi {
-    let (_, api) = actix_web::App::new()
+    let (_, mut api) = actix_web::App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .configure(crate::api::configure)
         .split_for_parts();
+    // Every route that takes a bearer token takes an API key too (within its scopes), except
+    // the sign-in routes, which are people's.
+    for (path, item) in api.paths.paths.iter_mut() {
+        if path.starts_with("/api/v1/auth/") {
+            continue;
+        }
+        let ops = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            if let Some(security) = op.security.as_mut() {
+                let bearer =
+                    serde_json::to_string(&security).is_ok_and(|s| s.contains("\"bearer\""));
+                if bearer {
+                    security.push(utoipa::openapi::security::SecurityRequirement::new(
+                        "api_key",
+                        Vec::<String>::new(),
+                    ));
+                }
+            }
+        }
+    }
     api
 }
 
