@@ -380,24 +380,10 @@ pub async fn create_compliance_check(
                 }
             }
             let outcome = rules::evaluate(&input, &settings);
-            let in_scope_unit = |u: &rules::UnitFacts| {
-                unit_id.as_ref().is_none_or(|x| *x == u.id)
-                    && activity.is_none_or(|a| {
-                        u.lead_activity == Some(a)
-                            || (u.judged() && {
-                                let req = u.required_activities();
-                                req.is_empty() || req.contains(&a)
-                            })
-                    })
-            };
-            let units: Vec<rules::UnitFacts> = input.units.iter().filter(|u| in_scope_unit(u)).cloned().collect();
+            let scope = rules::Scope { unit_id: unit_id.clone(), activity };
+            let units: Vec<rules::UnitFacts> = input.units.iter().filter(|u| scope.has_unit(u)).cloned().collect();
             let ids: HashSet<&str> = units.iter().map(|u| u.id.as_str()).collect();
-            let findings: Vec<Finding> = outcome
-                .findings
-                .into_iter()
-                .filter(|f| unit_id.is_none() || f.unit_id == unit_id)
-                .filter(|f| activity.is_none() || f.activity == activity)
-                .collect();
+            let findings: Vec<Finding> = outcome.findings.into_iter().filter(|f| scope.has_finding(f)).collect();
             let scores = rules::scores(&units, &findings);
             let prev = period.prev();
             let until = crate::domain::calendar::end_of_day(evaluated_on);
@@ -855,13 +841,14 @@ pub async fn get_compliance_check_export(
     let only = policy::compliance_unit_scope(&user);
     let visible = visible_to(&user);
     let period = row.period.clone();
-    let (findings, scores, names) = crate::db::run(&pool, move |conn| {
+    // Reading, laying out and writing the file all run off the actix worker.
+    let (bytes, mime, ext) = crate::db::run(&pool, move |conn| {
         let filter = FindingFilter {
             visible,
             ..Default::default()
         };
         let (findings, _) = store::findings(conn, &row.id, &filter, None, None)?;
-        let scores = store::scores(conn, &row.id, only.as_deref())?;
+        let all_scores = store::scores(conn, &row.id, None)?;
         // The names the run scored under; today's for a unit it did not score.
         let mut names: HashMap<String, String> =
             crate::store::units::list(conn, &Default::default(), None, 100_000)?
@@ -869,66 +856,68 @@ pub async fn get_compliance_check_export(
                 .into_iter()
                 .map(|u| (u.id.to_string(), u.name))
                 .collect();
-        for s in store::scores(conn, &row.id, None)? {
-            names.insert(s.unit_id, s.unit_name);
+        for s in &all_scores {
+            names.insert(s.unit_id.clone(), s.unit_name.clone());
         }
-        Ok((findings, scores, names))
-    })
-    .await?;
-    let mut rows: Vec<Vec<String>> = vec![[
-        "序号",
-        "规则",
-        "单位",
-        "活动",
-        "所属期间",
-        "严重程度",
-        "代码",
-        "说明",
-        "Message",
-        "依据条款",
-        "期限",
-        "扣分",
-        "证据",
-    ]
-    .iter()
-    .map(|t| (*t).to_owned())
-    .collect()];
-    for r in findings {
-        let seq = r.seq;
-        let f = finding_of(r)?;
-        rows.push(vec![
-            seq.to_string(),
-            f.rule.to_string(),
-            f.unit_id
-                .as_ref()
-                .map(|u| names.get(u).cloned().unwrap_or_else(|| u.clone()))
-                .unwrap_or_default(),
-            f.activity.map(|a| a.zh().to_owned()).unwrap_or_default(),
-            f.subject_period.clone().unwrap_or_default(),
-            f.severity.to_string(),
-            f.code.clone(),
-            f.message_zh.clone(),
-            f.message_en.clone(),
-            f.clause.clone(),
-            f.due_on.map(|d| d.to_string()).unwrap_or_default(),
-            f.points.to_string(),
-            evidence_text(&f.evidence),
-        ]);
-    }
-    let mut score_rows: Vec<Vec<String>> = vec![["单位", "排名", "得分", "扣分", "问题数"]
+        let scores = all_scores
+            .into_iter()
+            .filter(|s| only.as_deref().is_none_or(|u| u == s.unit_id));
+        let mut rows: Vec<Vec<String>> = vec![[
+            "序号",
+            "规则",
+            "单位",
+            "活动",
+            "所属期间",
+            "严重程度",
+            "代码",
+            "说明",
+            "Message",
+            "依据条款",
+            "期限",
+            "扣分",
+            "证据",
+        ]
         .iter()
         .map(|t| (*t).to_owned())
         .collect()];
-    for s in scores {
-        score_rows.push(vec![
-            s.unit_name,
-            s.rank.to_string(),
-            s.score.to_string(),
-            s.deducted.to_string(),
-            s.findings.to_string(),
-        ]);
-    }
-    let (bytes, mime, ext) = table_file(&[("问题", rows), ("得分", score_rows)], format)?;
+        for r in findings {
+            let seq = r.seq;
+            let f = finding_of(r)?;
+            rows.push(vec![
+                seq.to_string(),
+                f.rule.to_string(),
+                f.unit_id
+                    .as_ref()
+                    .map(|u| names.get(u).cloned().unwrap_or_else(|| u.clone()))
+                    .unwrap_or_default(),
+                f.activity.map(|a| a.zh().to_owned()).unwrap_or_default(),
+                f.subject_period.clone().unwrap_or_default(),
+                f.severity.to_string(),
+                f.code.clone(),
+                f.message_zh.clone(),
+                f.message_en.clone(),
+                f.clause.clone(),
+                f.due_on.map(|d| d.to_string()).unwrap_or_default(),
+                f.points.to_string(),
+                evidence_text(&f.evidence),
+            ]);
+        }
+        let mut score_rows: Vec<Vec<String>> = vec![["单位", "排名", "得分", "扣分", "问题数"]
+            .iter()
+            .map(|t| (*t).to_owned())
+            .collect()];
+        for s in scores {
+            score_rows.push(vec![
+                s.unit_name,
+                s.rank.to_string(),
+                s.score.to_string(),
+                s.deducted.to_string(),
+                s.findings.to_string(),
+            ]);
+        }
+        table_file(&[("问题", rows), ("得分", score_rows)], format)
+    })
+    .await?;
     Ok(HttpResponse::Ok()
         .content_type(mime)
         .insert_header((

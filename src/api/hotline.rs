@@ -172,8 +172,7 @@ pub fn scan(
     let days = config.immediate_response_days;
     write_transaction(conn, |conn| {
         crate::db::lock_key(conn, "hotline_spikes")?;
-        let since = today - chrono::Duration::days(i64::from(rule.window_days) - 1);
-        let recorded = store::recent_spikes(conn, since)?;
+        let recorded = store::recent_spikes(conn, rules::window_from(today, rule))?;
         let mut out = Vec::new();
         for s in found {
             if recorded.contains(&(s.unit_id.clone(), s.category.clone())) {
@@ -479,30 +478,6 @@ pub struct Ranking {
     pub concentrated: Vec<String>,
 }
 
-fn period_param(raw: Option<&str>, params: &mut Params) -> Option<Period> {
-    match raw.map(str::parse::<Period>) {
-        Some(Ok(p)) => Some(p),
-        Some(Err(e)) => {
-            params.refuse(FieldIssue::new(
-                "period",
-                "invalid_period",
-                "须为月份 2026-07、季度 2026-Q3、年份 2026 或 2026-07-01..2026-09-30",
-                e.to_string(),
-            ));
-            None
-        }
-        None => {
-            params.refuse(FieldIssue::new(
-                "period",
-                "required",
-                "须指定期间",
-                "the period is required",
-            ));
-            None
-        }
-    }
-}
-
 /// The whole ranking of `period` (H1), judged at `as_of`.
 pub fn compute_ranking(
     conn: &mut AnyConnection,
@@ -553,7 +528,7 @@ pub async fn get_hotline_ranking(
     params: web::Query<RankingParams>,
 ) -> Result<HttpResponse, AppError> {
     let mut p = Params::default();
-    let period = period_param(params.period.as_deref(), &mut p);
+    let period = p.period("period", params.period.as_deref());
     p.finish()?;
     let period = period.ok_or_else(|| bad("period"))?;
     // Statuses are today's, so open orders are judged overdue as of today.
@@ -639,18 +614,10 @@ pub async fn create_concentration_list(
         .map_err(|_| issues.push(crate::api::query::quarter_issue("quarter")))
         .ok();
     let today = local_date(Utc::now());
-    if quarter.is_some_and(|q| q.last_day() < today) {
-        issues.push(FieldIssue::new(
-            "quarter",
-            "quarter_ended",
-            "该季度已结束：名单只能在季度结束前确定",
-            "the quarter has ended: a list is frozen before its quarter ends",
-        ));
-    }
     let period = match (b.period.as_deref(), quarter) {
         (Some(p), _) => match p.parse::<Period>() {
-            Ok(p) if p.to < today => Some((p, b.period.clone().unwrap_or_default())),
-            _ => {
+            Ok(p) => Some((p, b.period.clone().unwrap_or_default())),
+            Err(_) => {
                 issues.push(FieldIssue::new(
                     "period",
                     "invalid_period",
@@ -669,6 +636,13 @@ pub async fn create_concentration_list(
         )),
         (None, None) => None,
     };
+    if let Some(q) = quarter {
+        issues.extend(rules::freeze_problems(
+            q,
+            period.as_ref().map(|(p, _)| p.to),
+            today,
+        ));
+    }
     if !issues.is_empty() {
         return Err(AppError::Validation(issues));
     }
@@ -833,7 +807,7 @@ pub async fn get_hotline_stats(
             "the unit is required",
         ));
     }
-    let period = period_param(params.period.as_deref(), &mut p);
+    let period = p.period("period", params.period.as_deref());
     p.finish()?;
     let (unit, period) = unit.zip(period).ok_or_else(|| bad("parameters"))?;
     if policy::hotline_scope(&user).is_some_and(|own| own != unit) {

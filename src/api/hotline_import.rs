@@ -613,17 +613,9 @@ impl<'a> Importer<'a> {
             return Ok(());
         };
         let received_on = local_date(received);
-        let due_on = due_on.unwrap_or_else(|| {
-            received_on
-                .checked_add_days(chrono::Days::new(u64::from(self.due_days)))
-                .unwrap_or(received_on)
-        });
-        // A closed order without the source's flag is on time when closed by its deadline.
-        let on_time = on_time.or_else(|| {
-            (status == OrderStatus::Closed)
-                .then(|| closed.map(|c| local_date(c) <= due_on))
-                .flatten()
-        });
+        let due_on = crate::domain::hotline::due_on(received_on, due_on, self.due_days);
+        let on_time =
+            crate::domain::hotline::on_time(status, on_time, closed.map(local_date), due_on);
         if self.batch.iter().any(|o| o.external_id == external_id) {
             self.flush()?;
         }

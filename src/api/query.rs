@@ -58,6 +58,36 @@ impl Params {
             .ok()
     }
 
+    /// A required period: a month `2026-07`, a quarter `2026-Q3`, a year `2026` or a range
+    /// `2026-07-01..2026-09-30` of at most 366 days.
+    pub fn period(
+        &mut self,
+        field: &str,
+        raw: Option<&str>,
+    ) -> Option<crate::domain::calendar::Period> {
+        match raw.map(str::parse::<crate::domain::calendar::Period>) {
+            Some(Ok(p)) => Some(p),
+            Some(Err(e)) => {
+                self.issues.push(FieldIssue::new(
+                    field,
+                    "invalid_period",
+                    "须为月份 2026-07、季度 2026-Q3、年份 2026 或 2026-07-01..2026-09-30（不超过 366 天）",
+                    e.to_string(),
+                ));
+                None
+            }
+            None => {
+                self.issues.push(FieldIssue::new(
+                    field,
+                    "required",
+                    "须指定期间",
+                    "the period is required",
+                ));
+                None
+            }
+        }
+    }
+
     /// A UUID, in its canonical (lower-case, hyphenated) form.
     pub fn uuid(&mut self, field: &str, raw: Option<&str>) -> Option<String> {
         uuid::Uuid::parse_str(raw?)

@@ -16,7 +16,7 @@ use crate::domain::calendar::{local_date, Period};
 use crate::domain::participation::Segment;
 use crate::domain::stats::{self as rules, Figures, GroupBy, IssueFacts, ParticipationFacts};
 use crate::domain::unit::Activity;
-use crate::error::{AppError, FieldIssue};
+use crate::error::AppError;
 
 /// Query parameters of the statistics.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -83,27 +83,7 @@ pub async fn get_stats(
     let group_by = params
         .enumeration::<GroupBy>("group_by", p.group_by.as_deref())
         .unwrap_or(GroupBy::Unit);
-    let period = match p.period.as_deref().map(str::parse::<Period>) {
-        Some(Ok(period)) => Some(period),
-        Some(Err(e)) => {
-            params.refuse(FieldIssue::new(
-                "period",
-                "invalid_period",
-                "须为月份 2026-07、季度 2026-Q3、年份 2026 或 2026-07-01..2026-09-30（不超过 366 天）",
-                e.to_string(),
-            ));
-            None
-        }
-        None => {
-            params.refuse(FieldIssue::new(
-                "period",
-                "required",
-                "须指定统计期间",
-                "the period is required",
-            ));
-            None
-        }
-    };
+    let period = params.period("period", p.period.as_deref());
     params.finish()?;
     let period = period.ok_or_else(|| bad("period"))?;
     // What the caller sees: a lead its activity, a unit its own unit.

@@ -109,6 +109,63 @@ pub fn mask_mobiles(text: &str) -> String {
     out
 }
 
+/// An order's deadline: the source's 办理时限, or `due_days` after the day it was received.
+pub fn due_on(received_on: NaiveDate, given: Option<NaiveDate>, due_days: u32) -> NaiveDate {
+    given.unwrap_or_else(|| {
+        received_on
+            .checked_add_days(chrono::Days::new(u64::from(due_days)))
+            .unwrap_or(received_on)
+    })
+}
+
+/// Whether an order was closed on time: the source's flag; without one, a closed order with a
+/// closing date is on time when closed by its deadline; otherwise unknown.
+pub fn on_time(
+    status: OrderStatus,
+    flag: Option<bool>,
+    closed_on: Option<NaiveDate>,
+    due_on: NaiveDate,
+) -> Option<bool> {
+    flag.or_else(|| {
+        (status == OrderStatus::Closed)
+            .then(|| closed_on.map(|c| c <= due_on))
+            .flatten()
+    })
+}
+
+/// The first day of `today`'s window (H2): a spike recorded with a window ending on or after
+/// it overlaps this one, so the same unit and category record nothing again.
+pub fn window_from(today: NaiveDate, rule: SpikeRule) -> NaiveDate {
+    today - chrono::Duration::days(i64::from(rule.window_days.max(1)) - 1)
+}
+
+/// Why a list for `quarter` cannot be frozen from the ranking of a period ending `period_to`
+/// on `today` (H1): the quarter has ended, or the period has not.
+pub fn freeze_problems(
+    quarter: super::calendar::Quarter,
+    period_to: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Vec<super::Problem> {
+    let mut out = Vec::new();
+    if quarter.last_day() < today {
+        out.push(super::Problem::new(
+            "quarter",
+            "quarter_ended",
+            "该季度已结束：名单只能在季度结束前确定",
+            "the quarter has ended: a list is frozen before its quarter ends",
+        ));
+    }
+    if period_to.is_some_and(|to| to >= today) {
+        out.push(super::Problem::new(
+            "period",
+            "invalid_period",
+            "须为已结束的月份、季度、年份或日期区间",
+            "a period that has ended: a month, quarter, year or date range",
+        ));
+    }
+    out
+}
+
 /// What the analysis needs of a work order.
 #[derive(Clone, Debug)]
 pub struct OrderFacts {
@@ -244,13 +301,8 @@ pub fn ranking(
         r.satisfaction_rate = (r.rated > 0).then(|| f64::from(r.satisfied) / f64::from(r.rated));
     }
     out.sort_by(|a, b| b.count.cmp(&a.count).then(a.unit_id.cmp(&b.unit_id)));
-    let mut rank = 0;
-    let mut last = None;
-    for (i, r) in out.iter_mut().enumerate() {
-        if last != Some(r.count) {
-            rank = i as u32 + 1;
-            last = Some(r.count);
-        }
+    let ranks = super::competition_ranks(&out, |r| r.count);
+    for (r, rank) in out.iter_mut().zip(ranks) {
         r.rank = rank;
         r.concentrated = r.share >= rule.min_share || r.rank <= rule.top;
     }
@@ -324,7 +376,7 @@ pub fn spikes(
             out.push(Spike {
                 unit_id: unit.to_owned(),
                 category: category.to_owned(),
-                window_from: today - chrono::Duration::days(w - 1),
+                window_from: window_from(today, rule),
                 window_to: today,
                 count,
                 baseline,
@@ -519,6 +571,40 @@ mod tests {
         orders.push(("a".into(), "x".into(), at(63)));
         orders.push(("a".into(), "x".into(), at(-1)));
         assert_eq!(spikes(&orders, today, rule())[0].baseline_mean, 5.0);
+    }
+
+    #[test]
+    fn h1_an_order_without_a_flag_is_on_time_when_closed_by_its_deadline() {
+        let due = due_on(d(2026, 7, 1), None, 15);
+        assert_eq!(due, d(2026, 7, 16));
+        assert_eq!(
+            due_on(d(2026, 7, 1), Some(d(2026, 7, 3)), 15),
+            d(2026, 7, 3)
+        );
+        let closed = OrderStatus::Closed;
+        assert_eq!(on_time(closed, None, Some(d(2026, 7, 16)), due), Some(true));
+        assert_eq!(
+            on_time(closed, None, Some(d(2026, 7, 17)), due),
+            Some(false)
+        );
+        assert_eq!(
+            on_time(closed, Some(true), Some(d(2026, 7, 17)), due),
+            Some(true),
+            "the flag wins"
+        );
+        assert_eq!(on_time(closed, None, None, due), None);
+        assert_eq!(on_time(OrderStatus::Open, None, None, due), None);
+    }
+
+    #[test]
+    fn h1_a_list_is_frozen_from_an_ended_period_before_its_quarter_ends() {
+        let q: crate::domain::calendar::Quarter = "2026-Q4".parse().unwrap();
+        assert!(freeze_problems(q, Some(d(2026, 9, 30)), d(2026, 12, 31)).is_empty());
+        let p = freeze_problems(q, Some(d(2026, 12, 31)), d(2027, 1, 1));
+        let fields: Vec<&str> = p.iter().map(|p| p.field.as_str()).collect();
+        assert_eq!(fields, vec!["quarter"]);
+        let p = freeze_problems(q, Some(d(2026, 10, 31)), d(2026, 10, 31));
+        assert_eq!(p[0].field, "period", "a period ending today has not ended");
     }
 
     #[test]

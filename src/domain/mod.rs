@@ -64,6 +64,23 @@ macro_rules! text_enum {
     };
 }
 
+/// Standard competition ranks ("1224") of items already sorted best first: items with an
+/// equal `key` share the rank of the first of them. Returns the rank of each item, in order.
+pub fn competition_ranks<T, K: PartialEq>(items: &[T], key: impl Fn(&T) -> K) -> Vec<u32> {
+    let mut ranks = Vec::with_capacity(items.len());
+    let mut last: Option<K> = None;
+    let mut rank = 0;
+    for (i, item) in items.iter().enumerate() {
+        let k = key(item);
+        if last.as_ref() != Some(&k) {
+            rank = i as u32 + 1;
+            last = Some(k);
+        }
+        ranks.push(rank);
+    }
+    ranks
+}
+
 /// A string that is not one of a text enum's values.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("expected one of: {expected}")]

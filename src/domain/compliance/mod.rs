@@ -704,6 +704,38 @@ pub struct Outcome {
     pub progress: Vec<Progress>,
 }
 
+/// What a run is limited to: one unit, one activity (a lead's run), or neither.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// The one unit.
+    pub unit_id: Option<String>,
+    /// The one activity.
+    pub activity: Option<Activity>,
+}
+
+impl Scope {
+    /// Whether a unit is scored in the run: the unit asked for; for an activity, its lead
+    /// department and the judged units that activity is required of (or that may take part in
+    /// any).
+    pub fn has_unit(&self, u: &UnitFacts) -> bool {
+        self.unit_id.as_ref().is_none_or(|x| *x == u.id)
+            && self.activity.is_none_or(|a| {
+                u.lead_activity == Some(a)
+                    || (u.judged() && {
+                        let req = u.required_activities();
+                        req.is_empty() || req.contains(&a)
+                    })
+            })
+    }
+
+    /// Whether a finding belongs to the run: of the unit asked for, and of the activity asked
+    /// for (findings without an activity are left out of an activity's run).
+    pub fn has_finding(&self, f: &Finding) -> bool {
+        (self.unit_id.is_none() || f.unit_id == self.unit_id)
+            && (self.activity.is_none() || f.activity == self.activity)
+    }
+}
+
 /// Runs every rule.
 pub fn evaluate(input: &Input, settings: &Settings) -> Outcome {
     let mut findings = Vec::new();
@@ -759,13 +791,8 @@ pub fn scores(units: &[UnitFacts], findings: &[Finding]) -> Vec<Score> {
             .then(a.unit_name.cmp(&b.unit_name))
             .then(a.unit_id.cmp(&b.unit_id))
     });
-    let mut rank = 0;
-    let mut last = None;
-    for (i, s) in out.iter_mut().enumerate() {
-        if last != Some(s.score) {
-            rank = i as u32 + 1;
-            last = Some(s.score);
-        }
+    let ranks = super::competition_ranks(&out, |s| s.score);
+    for (s, rank) in out.iter_mut().zip(ranks) {
         s.rank = rank;
     }
     out

@@ -85,19 +85,7 @@ pub fn r1(input: &Input, settings: &Settings) -> Vec<Finding> {
         for u in input.units.iter().filter(|u| u.judged()) {
             let had = done.get(u.id.as_str());
             let required = input.required_in(u, q);
-            let missing: Vec<Option<Activity>> = if required.is_empty() {
-                if had.is_some_and(|s| !s.is_empty()) {
-                    Vec::new()
-                } else {
-                    vec![None]
-                }
-            } else {
-                required
-                    .into_iter()
-                    .filter(|a| !had.is_some_and(|s| s.contains(a)))
-                    .map(Some)
-                    .collect()
-            };
+            let missing = missing_activities(&required, had);
             for a in missing {
                 let evidence: Vec<String> = uncounted
                     .get(u.id.as_str())
@@ -138,6 +126,27 @@ pub fn r1(input: &Input, settings: &Settings) -> Vec<Finding> {
         }
     }
     sorted(out)
+}
+
+/// What R1 still lacks of a unit: each required activity without a counted participation, or
+/// `None` (any activity) when none is required and the unit took part in none.
+fn missing_activities(
+    required: &BTreeSet<Activity>,
+    had: Option<&BTreeSet<Activity>>,
+) -> Vec<Option<Activity>> {
+    if required.is_empty() {
+        if had.is_some_and(|s| !s.is_empty()) {
+            Vec::new()
+        } else {
+            vec![None]
+        }
+    } else {
+        required
+            .iter()
+            .filter(|a| !had.is_some_and(|s| s.contains(a)))
+            .map(|a| Some(*a))
+            .collect()
+    }
 }
 
 /// The matters of each unit experienced by counted participations dated from 1 January of
@@ -789,19 +798,10 @@ pub fn progress(input: &Input) -> Vec<Progress> {
         .map(|u| {
             let had = done.get(u.id.as_str());
             let required = input.required_in(u, q);
-            let r1_missing = if required.is_empty() {
-                if had.is_some_and(|s| !s.is_empty()) {
-                    Vec::new()
-                } else {
-                    vec!["any".to_owned()]
-                }
-            } else {
-                required
-                    .into_iter()
-                    .filter(|a| !had.is_some_and(|s| s.contains(a)))
-                    .map(|a| a.as_str().to_owned())
-                    .collect()
-            };
+            let r1_missing = missing_activities(&required, had)
+                .into_iter()
+                .map(|a| a.map_or("any", Activity::as_str).to_owned())
+                .collect();
             let all = matters.get(u.id.as_str()).cloned().unwrap_or_default();
             let seen = covered.get(u.id.as_str());
             let done = all

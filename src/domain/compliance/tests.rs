@@ -1213,3 +1213,28 @@ fn periods_are_quarters_or_years() {
         assert!(bad.parse::<CheckPeriod>().is_err(), "{bad}");
     }
 }
+
+#[test]
+fn a_leads_run_scores_the_units_its_activity_is_required_of_and_keeps_its_findings() {
+    let scope = Scope {
+        unit_id: None,
+        activity: Some(Activity::Enforcement),
+    };
+    assert!(scope.has_unit(&unit("e", &[Category::LawEnforcement], false)));
+    assert!(
+        scope.has_unit(&unit("p", &[Category::PolicyMaking], false)),
+        "any activity will do"
+    );
+    assert!(!scope.has_unit(&unit("w", &[Category::ApprovalService], false)));
+    assert!(scope.has_unit(&lead("l", Activity::Enforcement)));
+    assert!(!scope.has_unit(&unit("office", &[], false)));
+    let mut f = r10_sample("e");
+    assert!(!scope.has_finding(&f), "a WINDOW issue");
+    f.activity = Some(Activity::Enforcement);
+    assert!(scope.has_finding(&f));
+    let one = Scope {
+        unit_id: Some("e".into()),
+        activity: None,
+    };
+    assert!(one.has_finding(&f) && !one.has_unit(&unit("w", &[Category::ApprovalService], false)));
+}
