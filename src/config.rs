@@ -90,6 +90,38 @@ pub struct Config {
     /// `FRONTLINE_METRICS_TOKEN`: when set (at least 32 bytes), `GET /metrics` needs it as a
     /// bearer token.
     pub metrics_token: Option<Secret>,
+    /// `FRONTLINE_METRICS_BIND`: when set (host:port), `GET /metrics` is served only on this
+    /// second address (say, an internal interface) and not on `FRONTLINE_BIND`.
+    pub metrics_bind: Option<String>,
+    /// Webhook delivery settings.
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhook delivery settings (defaults in README).
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// `FRONTLINE_WEBHOOK_WORKER`: whether this instance sends deliveries (default true; every
+    /// instance may, they never send one delivery at the same time).
+    pub worker: bool,
+    /// `FRONTLINE_WEBHOOK_ALLOW_PRIVATE`: allow loopback, private and link-local targets
+    /// (default false: such URLs are refused when made and when sent).
+    pub allow_private: bool,
+    /// `FRONTLINE_WEBHOOK_TIMEOUT_SECS`: one attempt's time limit (default 10).
+    pub timeout: Duration,
+    /// `FRONTLINE_WEBHOOK_MAX_ATTEMPTS`: attempts before a delivery is marked failed (default 8).
+    pub max_attempts: u32,
+    /// `FRONTLINE_WEBHOOK_BACKOFF_MS`: the wait after the first failure, doubled after each
+    /// further one (default 10 000).
+    pub backoff: Duration,
+    /// `FRONTLINE_WEBHOOK_BACKOFF_MAX_SECS`: the longest wait between attempts (default 3 600).
+    pub backoff_max: Duration,
+    /// `FRONTLINE_WEBHOOK_POLL_MS`: how often the worker looks for due deliveries (default 1 000).
+    pub poll: Duration,
+    /// `FRONTLINE_WEBHOOK_BATCH`: deliveries one worker claims and sends at once (default 8).
+    pub batch: u32,
+    /// `FRONTLINE_WEBHOOK_OVERDUE_SCAN_SECS`: how often issues past their deadline are looked
+    /// for to raise `issue.overdue` (default 300).
+    pub overdue_scan: Duration,
 }
 
 /// The 12345 hotline settings (defaults in README).
@@ -403,7 +435,71 @@ impl Config {
                 reason: "one or more source names of 1–40 characters, comma-separated".into(),
             });
         }
+        let flag = |var: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match get(var).as_deref().map(str::trim) {
+                None | Some("") => Ok(default),
+                Some("true" | "1" | "yes") => Ok(true),
+                Some("false" | "0" | "no") => Ok(false),
+                Some(other) => Err(ConfigError {
+                    var,
+                    reason: format!("expected true or false, got {other:?}"),
+                }),
+            }
+        };
+        let webhooks = WebhookSettings {
+            worker: flag("FRONTLINE_WEBHOOK_WORKER", true)?,
+            allow_private: flag("FRONTLINE_WEBHOOK_ALLOW_PRIVATE", false)?,
+            timeout: Duration::from_secs(parse_num(
+                &get,
+                "FRONTLINE_WEBHOOK_TIMEOUT_SECS",
+                10,
+                1,
+                120,
+            )?),
+            max_attempts: parse_num(&get, "FRONTLINE_WEBHOOK_MAX_ATTEMPTS", 8, 1, 50)?,
+            backoff: Duration::from_millis(parse_num(
+                &get,
+                "FRONTLINE_WEBHOOK_BACKOFF_MS",
+                10_000,
+                10,
+                3_600_000,
+            )?),
+            backoff_max: Duration::from_secs(parse_num(
+                &get,
+                "FRONTLINE_WEBHOOK_BACKOFF_MAX_SECS",
+                3_600,
+                1,
+                7 * 86_400,
+            )?),
+            poll: Duration::from_millis(parse_num(
+                &get,
+                "FRONTLINE_WEBHOOK_POLL_MS",
+                1_000,
+                10,
+                60_000,
+            )?),
+            batch: parse_num(&get, "FRONTLINE_WEBHOOK_BATCH", 8, 1, 100)?,
+            overdue_scan: Duration::from_secs(parse_num(
+                &get,
+                "FRONTLINE_WEBHOOK_OVERDUE_SCAN_SECS",
+                300,
+                1,
+                86_400,
+            )?),
+        };
+        let metrics_bind = get("FRONTLINE_METRICS_BIND").filter(|v| !v.trim().is_empty());
+        if metrics_bind
+            .as_deref()
+            .is_some_and(|m| m.parse::<std::net::SocketAddr>().is_err() && !m.contains(':'))
+        {
+            return Err(ConfigError {
+                var: "FRONTLINE_METRICS_BIND",
+                reason: "expected host:port".into(),
+            });
+        }
         Ok(Config {
+            metrics_bind,
+            webhooks,
             database,
             bind: get("FRONTLINE_BIND").unwrap_or_else(|| DEFAULT_BIND.into()),
             pool_size,

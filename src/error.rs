@@ -470,6 +470,9 @@ fn resource_zh(resource: &str) -> &'static str {
     match resource {
         "unit" => "单位",
         "user" => "用户",
+        "webhook" => "Webhook",
+        "webhook_delivery" => "Webhook 投递",
+        "api_key" => "API 密钥",
         _ => "资源",
     }
 }

@@ -194,6 +194,15 @@ impl Metrics {
     }
 }
 
+/// The webhook outbox's backlog in the Prometheus text format.
+pub fn outbox_lines(pending: i64) -> String {
+    format!(
+        "# HELP frontline_webhook_outbox_pending Webhook deliveries waiting to be sent (shared by all instances).\n\
+         # TYPE frontline_webhook_outbox_pending gauge\n\
+         frontline_webhook_outbox_pending {pending}\n"
+    )
+}
+
 /// Feeds the pool's check-outs and time-outs into [`Metrics`].
 #[derive(Debug, Clone)]
 pub struct PoolEvents(pub Arc<Metrics>);

@@ -110,6 +110,7 @@ pub struct Application {
     port: u16,
     server: Server,
     pool: DbPool,
+    metrics: Option<(actix_web::dev::ServerHandle, u16)>,
     /// The first admin's username and one-time password, when this start created it: print it
     /// once to the console, never to the log.
     pub first_admin: Option<(String, String)>,
@@ -145,6 +146,7 @@ impl Application {
             config.service_record_retention_days,
             config.idempotency_hours,
         );
+        crate::webhooks::spawn(pool.clone(), config.webhooks.clone());
         let mut app = Self::with_pool(&config, pool, auth, metrics)?;
         app.first_admin = prepared.first_admin;
         Ok(app)
@@ -175,6 +177,37 @@ impl Application {
         let auth = web::Data::new(auth);
         let metrics = web::Data::from(metrics);
         let limit = config.body_limit;
+        // With a metrics address of its own, the main address does not serve /metrics.
+        let metrics_server = match &config.metrics_bind {
+            None => None,
+            Some(addr) => {
+                let bind_err = |source| StartupError::Bind {
+                    addr: addr.clone(),
+                    source,
+                };
+                let listener = TcpListener::bind(addr).map_err(bind_err)?;
+                let port = listener.local_addr().map_err(bind_err)?.port();
+                let (m, p, c) = (metrics.clone(), pool_data.clone(), config_data.clone());
+                let server = HttpServer::new(move || {
+                    App::new()
+                        .app_data(m.clone())
+                        .app_data(p.clone())
+                        .app_data(c.clone())
+                        .app_data(web::Data::new(crate::api::health::MetricsHere(true)))
+                        .service(crate::api::health::metrics)
+                        .default_service(web::to(|| async {
+                            Err::<HttpResponse, _>(crate::error::AppError::RouteNotFound)
+                        }))
+                })
+                .workers(1)
+                .listen(listener)
+                .map_err(bind_err)?
+                .run();
+                Some((server, port))
+            }
+        };
+        let metrics_here =
+            web::Data::new(crate::api::health::MetricsHere(metrics_server.is_none()));
 
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -183,6 +216,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(pool_data.clone())
                 .app_data(metrics.clone())
+                .app_data(metrics_here.clone())
                 .app_data(auth.clone())
                 .app_data(config_data.clone())
                 .app_data(spec_json.clone())
@@ -208,10 +242,18 @@ impl Application {
         if let Some(workers) = config.workers {
             server = server.workers(workers);
         }
+        let server = server.run();
+        // The metrics listener runs beside the main server and stops with it.
+        let metrics = metrics_server.map(|(m, port)| {
+            let handle = m.handle();
+            actix_web::rt::spawn(m);
+            (handle, port)
+        });
         Ok(Application {
             port,
-            server: server.run(),
+            server,
             pool,
+            metrics,
             first_admin: None,
         })
     }
@@ -219,6 +261,11 @@ impl Application {
     /// The bound port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the separate metrics listener (`FRONTLINE_METRICS_BIND`), if any.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(_, p)| *p)
     }
 
     /// The pool the server uses.
@@ -234,7 +281,11 @@ impl Application {
 
     /// Serves until stopped (SIGINT/SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let done = self.server.await;
+        if let Some((metrics, _)) = self.metrics {
+            metrics.stop(true).await;
+        }
+        done
     }
 }
 

@@ -143,6 +143,15 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         "POST /api/v1/api-keys" => ok(admin, 201),
         "GET /api/v1/api-keys" => ok(admin, 200),
         "DELETE /api/v1/api-keys/{id}" => ok(admin, 204),
+        "POST /api/v1/webhooks" => ok(admin, 201),
+        "GET /api/v1/webhooks"
+        | "GET /api/v1/webhooks/{id}"
+        | "PATCH /api/v1/webhooks/{id}"
+        | "GET /api/v1/webhooks/{id}/deliveries"
+        | "GET /api/v1/webhooks/{id}/deliveries/{delivery_id}" => ok(admin, 200),
+        "DELETE /api/v1/webhooks/{id}" => ok(admin, 204),
+        "POST /api/v1/webhooks/{id}/pings"
+        | "POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/redeliveries" => ok(admin, 202),
         _ => return None,
     })
 }
@@ -416,6 +425,19 @@ both_backends! {
                             // A fresh key each time, made by the admin, to revoke.
                             let res = app.call(Method::POST, "/api/v1/api-keys", &admin_token, Some(serde_json::json!({"name": format!("待撤销{n}"), "scopes": ["public:read"]}))).await;
                             (path.replace("{id}", res.json::<serde_json::Value>()["id"].as_str().unwrap()), None)
+                        }
+                        "POST /api/v1/webhooks" => (path.to_owned(), Some(serde_json::json!({"name": format!("矩阵{n}"), "url": "https://portal.beilin.gov.cn/hooks", "events": ["ping"]}))),
+                        p if p.starts_with("GET /api/v1/webhooks/") || p.starts_with("PATCH /api/v1/webhooks/") || p.starts_with("DELETE /api/v1/webhooks/") || p.starts_with("POST /api/v1/webhooks/") => {
+                            // A fresh webhook with one delivery, made by the admin.
+                            let res = app.call(Method::POST, "/api/v1/webhooks", &admin_token, Some(serde_json::json!({"name": format!("矩阵{n}"), "url": "https://portal.beilin.gov.cn/hooks", "events": ["ping"]}))).await;
+                            let hook = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+                            let res = app.call(Method::POST, &format!("/api/v1/webhooks/{hook}/pings"), &admin_token, None).await;
+                            let delivery = res.json::<serde_json::Value>()["id"].as_str().unwrap().to_owned();
+                            if route.starts_with("PATCH") {
+                                headers.push(("if-match".into(), "*".into()));
+                            }
+                            let body = route.starts_with("PATCH").then(|| serde_json::json!({"active": false}));
+                            (path.replace("{id}", &hook).replace("{delivery_id}", &delivery), body)
                         }
                         "PUT /api/v1/calendar/{year}" => (path.replace("{year}", "2026"), Some(serde_json::json!({"holidays": [{"date": "2026-10-01", "name": "国庆节"}], "workdays": []}))),
                         _ => (path.to_owned(), None),

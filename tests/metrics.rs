@@ -119,5 +119,20 @@ both_backends! {
         assert_eq!(locked.get_with("/metrics", &[("authorization", "Bearer wrong")]).await.status, 401);
         assert_eq!(locked.get_with("/metrics", &[("authorization", &format!("Bearer {secret}"))]).await.status, 200);
         locked.stop().await;
+        assert!(s.contains_key("frontline_webhook_outbox_pending"), "{text}");
+
+        // With an address of its own, /metrics is served there and not on the main address.
+        let apart = app.spawn_like(&[("FRONTLINE_METRICS_BIND", "127.0.0.1:0")]).await;
+        let res = apart.get("/metrics").await;
+        assert_eq!(res.status, 404);
+        res.problem();
+        let there = apart.metrics_address.clone().expect("a metrics address");
+        let mut res = awc::Client::default().get(format!("{there}/metrics")).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        let body = res.body().await.unwrap();
+        assert!(String::from_utf8_lossy(&body).contains("frontline_build_info"));
+        let res = awc::Client::default().get(format!("{there}/api/v1/units")).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 404, "only /metrics is served there");
+        apart.stop().await;
     }
 }

@@ -325,6 +325,11 @@ pub async fn create_bulletin_publication(
                     outcome: "success",
                 },
             )?;
+            crate::store::webhooks::emit(
+                conn,
+                crate::domain::webhook::EventType::BulletinPublished,
+                serde_json::json!({"bulletin_id": id, "public_url": "/api/v1/public/bulletins"}),
+            )?;
             bulletin_of(store::get_bulletin(conn, &id)?.ok_or_else(|| bad("row"))?)
         })
     })

@@ -30,6 +30,11 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
+/// Whether this listener serves `/metrics` (false on the main address when
+/// `FRONTLINE_METRICS_BIND` gives it an address of its own).
+#[derive(Clone, Copy, Debug)]
+pub struct MetricsHere(pub bool);
+
 /// The instance's metrics in the Prometheus text format: requests by method, route template and
 /// status with their latency, the connection pool, build information. With
 /// `FRONTLINE_METRICS_TOKEN` set, only `Authorization: Bearer <that token>` reads them.
@@ -46,10 +51,15 @@ pub async fn healthz() -> HttpResponse {
 #[get("/metrics")]
 pub async fn metrics(
     req: actix_web::HttpRequest,
+    here: Option<web::Data<MetricsHere>>,
     metrics: web::Data<crate::metrics::Metrics>,
     pool: web::Data<DbPool>,
     config: web::Data<crate::config::Config>,
 ) -> Result<HttpResponse, AppError> {
+    if here.is_some_and(|h| !h.0) {
+        // Served on FRONTLINE_METRICS_BIND instead.
+        return Err(AppError::RouteNotFound);
+    }
     if let Some(token) = &config.metrics_token {
         let given = req
             .headers()
@@ -65,7 +75,11 @@ pub async fn metrics(
         }
     }
     let state = pool.state();
-    let text = metrics.render((state.connections, state.idle_connections, pool.max_size()));
+    let mut text = metrics.render((state.connections, state.idle_connections, pool.max_size()));
+    // The outbox is shared by every instance: each reports the same figure.
+    if let Ok(pending) = crate::db::run(&pool, crate::store::webhooks::backlog).await {
+        text.push_str(&crate::metrics::outbox_lines(pending));
+    }
     Ok(HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .body(text))

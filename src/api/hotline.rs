@@ -227,6 +227,11 @@ pub fn scan(
                     outcome: "success",
                 },
             )?;
+            crate::store::webhooks::emit(
+                conn,
+                crate::domain::webhook::EventType::TriggerCreated,
+                serde_json::json!({"trigger_id": trigger.id, "unit_id": trigger.unit_id, "reason": trigger.reason, "raised_on": trigger.raised_on, "due_on": trigger.due_on, "category": s.category}),
+            )?;
             out.push(SpikeView {
                 spike: s,
                 trigger_id: trigger.id,

@@ -974,6 +974,13 @@ pub async fn create_issue_transition(
                     outcome: "success",
                 },
             )?;
+            if to == IssueStatus::Closed {
+                crate::store::webhooks::emit(
+                    conn,
+                    crate::domain::webhook::EventType::IssueClosed,
+                    serde_json::json!({"issue_id": id, "unit_id": row.unit_id, "seq": row.seq}),
+                )?;
+            }
             issue_of(get_row(conn, &id)?, &recheck)
         })
     })

@@ -31,6 +31,7 @@ pub mod todo;
 pub mod triggers;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -134,6 +135,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(api_keys::create_api_key)
                 .service(api_keys::list_api_keys)
                 .service(api_keys::delete_api_key)
+                .service(webhooks::create_webhook)
+                .service(webhooks::list_webhooks)
+                .service(webhooks::get_webhook)
+                .service(webhooks::update_webhook)
+                .service(webhooks::delete_webhook)
+                .service(webhooks::list_webhook_deliveries)
+                .service(webhooks::get_webhook_delivery)
+                .service(webhooks::create_webhook_redelivery)
+                .service(webhooks::create_webhook_ping)
                 .service(audit::list_audit),
         );
 }

@@ -1623,6 +1623,12 @@ pub async fn create_participation_transition(
             })?;
             let changes = serde_json::json!({"status": {"before": from, "after": to}, "reason": {"before": null, "after": reason}, "late_days": {"before": null, "after": late}, "issues_opened": {"before": null, "after": opened}});
             audit::record(conn, &actx, AuditEntry { action: "participation.transition", target_type: Some("participation"), target_id: Some(&id), changes: Some(changes), outcome: "success" })?;
+            let event = match b.action {
+                Action::File => crate::domain::webhook::EventType::ParticipationFiled,
+                Action::Accept => crate::domain::webhook::EventType::ParticipationAccepted,
+                Action::Return => crate::domain::webhook::EventType::ParticipationReturned,
+            };
+            crate::store::webhooks::emit(conn, event, serde_json::json!({"participation_id": id, "unit_id": row.unit_id, "activity": row.activity, "activity_on": row.activity_on, "status": to, "late_days": row.late_days}))?;
             let fresh = get_row(conn, &id)?;
             participation_of(conn, fresh, &filing)
         })

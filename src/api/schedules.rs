@@ -995,6 +995,9 @@ pub async fn create_schedule_transition(
             })?;
             let changes = serde_json::json!({"status": {"before": from, "after": to}, "reason": {"before": null, "after": reason}});
             audit::record(conn, &actx, AuditEntry { action: "schedule.transition", target_type: Some("schedule"), target_id: Some(&row.id), changes: Some(changes), outcome: "success" })?;
+            if to == Status::Published {
+                crate::store::webhooks::emit(conn, crate::domain::webhook::EventType::SchedulePublished, serde_json::json!({"schedule_id": row.id, "activity": row.activity, "quarter": row.quarter, "revision": row.revision, "title": row.title, "public_url": format!("/api/v1/public/schedules/{}", row.id)}))?;
+            }
             load(conn, &row.id, None)
         })
     })

@@ -143,6 +143,7 @@ pub async fn create_trigger(
             store::insert_trigger(conn, &row)?;
             let changes = serde_json::json!({"reason": {"before": null, "after": row.reason}, "due_on": {"before": null, "after": row.due_on}});
             audit::record(conn, &actx, AuditEntry { action: "trigger.create", target_type: Some("trigger"), target_id: Some(&row.id), changes: Some(changes), outcome: "success" })?;
+            crate::store::webhooks::emit(conn, crate::domain::webhook::EventType::TriggerCreated, serde_json::json!({"trigger_id": row.id, "unit_id": row.unit_id, "reason": row.reason, "raised_on": row.raised_on, "due_on": row.due_on}))?;
             Ok(row)
         })
     })

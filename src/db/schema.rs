@@ -64,7 +64,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     work_orders,
     concentration_lists,
     hotline_spikes,
-    api_keys
+    api_keys,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
+    event_notices,
+    worker_leases
 );
 diesel::joinable!(participation_transitions -> participations (participation_id));
 diesel::joinable!(issue_events -> issues (issue_id));
@@ -564,3 +569,67 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
     }
 }
+diesel::table! {
+    /// Webhook subscriptions.
+    webhooks (id) {
+        id -> Text,
+        name -> Text,
+        url -> Text,
+        events -> Text,
+        secret -> Text,
+        active -> Bool,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> BigInt,
+    }
+}
+diesel::table! {
+    /// The outbox: one delivery of one event to one webhook.
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_by -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamp>,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        delivered_at -> Nullable<Timestamp>,
+        redelivery_of -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// Each attempt to send a delivery.
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        attempt -> Integer,
+        started_at -> Timestamp,
+        duration_ms -> BigInt,
+        status_code -> Nullable<Integer>,
+        error -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+    }
+}
+diesel::table! {
+    /// Events raised once by whichever instance scans first.
+    event_notices (notice_key) {
+        notice_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// Background jobs held by one instance at a time.
+    worker_leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));

@@ -17,6 +17,7 @@ pub mod service_records;
 pub mod sessions;
 pub mod units;
 pub mod users;
+pub mod webhooks;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 

@@ -37,6 +37,10 @@ pub struct TestApp {
     pub address: String,
     pub backend: Backend,
     pub database: DatabaseTarget,
+    /// Where `/metrics` is served when `FRONTLINE_METRICS_BIND` gives it its own address.
+    pub metrics_address: Option<String>,
+    /// The database URL the app was started with.
+    pub database_url: String,
     pub config: Config,
     client: awc::Client,
     pg_admin: Option<(String, String)>,
@@ -196,16 +200,16 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         .map(|(_, p)| p)
         .expect("the first start creates an admin");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app.metrics_port().map(|p| format!("http://127.0.0.1:{p}"));
     let server = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
-    let client = awc::Client::builder()
-        .timeout(Duration::from_secs(20))
-        .disable_redirects()
-        .finish();
+    let client = http_client();
     Some(TestApp {
         address,
         backend,
         database: config.database.clone(),
+        database_url: url,
+        metrics_address,
         config,
         client,
         pg_admin,
@@ -214,6 +218,14 @@ pub async fn spawn_app_with(backend: Backend, overrides: &[(&str, &str)]) -> Opt
         server: Some(server),
         _dir: dir,
     })
+}
+
+/// The client tests call the app with: no redirects followed, a generous time-out.
+fn http_client() -> awc::Client {
+    awc::Client::builder()
+        .timeout(Duration::from_secs(20))
+        .disable_redirects()
+        .finish()
 }
 
 impl Drop for TestApp {
@@ -432,6 +444,34 @@ impl TestApp {
             .order(audit_log::id.desc())
             .first(&mut self.db())
             .expect("an audit record")
+    }
+
+    /// A second instance of the service on this app's own database (as several instances
+    /// behind a load balancer), with some settings overridden. It shares the database, so it
+    /// does not drop it; stop it before this app.
+    pub async fn second_instance(&self, overrides: &[(&str, &str)]) -> TestApp {
+        let config = test_config(&self.database_url, overrides);
+        let app = Application::build(config.clone())
+            .await
+            .expect("the second instance starts");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let server = app.handle();
+        actix_web::rt::spawn(app.run_until_stopped());
+        let client = http_client();
+        TestApp {
+            address,
+            backend: self.backend,
+            database: config.database.clone(),
+            database_url: self.database_url.clone(),
+            metrics_address: None,
+            config,
+            client,
+            pg_admin: None,
+            admin_password: self.admin_password.clone(),
+            phone_owners: Default::default(),
+            server: Some(server),
+            _dir: None,
+        }
     }
 
     /// Another application on the same backend (its own database) with some settings overridden.
