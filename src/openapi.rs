@@ -119,7 +119,58 @@ pub fn spec() -> utoipa::openapi::OpenApi {
             }
         }
     }
+    name_union_variants(&mut api, "Segment", "type");
     api
+}
+
+/// Gives each variant of a tagged union (`Segment`: `allOf` of the variant's schema and its
+/// `type` tag) a component of its own, `<Variant>Segment`, and the union a discriminator on
+/// `type`: the same document for validators, and one that client generators (which cannot
+/// name an inline `allOf` inside a `oneOf`) turn into a class per variant.
+fn name_union_variants(api: &mut utoipa::openapi::OpenApi, union: &str, property: &str) {
+    use utoipa::openapi::schema::{Discriminator, Schema};
+    use utoipa::openapi::RefOr;
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::OneOf(one_of))) = components.schemas.get(union).cloned() else {
+        return;
+    };
+    let mut variants = Vec::new();
+    let mut mapping = Vec::new();
+    for item in one_of.items.iter() {
+        let RefOr::T(Schema::AllOf(all_of)) = item else {
+            return;
+        };
+        let json = serde_json::to_value(all_of).unwrap_or_default();
+        let base = json["allOf"][0]["$ref"]
+            .as_str()
+            .and_then(|r| r.rsplit('/').next())
+            .map(str::to_owned);
+        let tag = json["allOf"][1]["properties"][property]["enum"][0]
+            .as_str()
+            .map(str::to_owned);
+        let (Some(base), Some(tag)) = (base, tag) else {
+            return;
+        };
+        variants.push((format!("{base}{union}"), tag, all_of.clone()));
+    }
+    let mut named = one_of.clone();
+    named.items.clear();
+    for (name, tag, schema) in variants {
+        let reference = format!("#/components/schemas/{name}");
+        components
+            .schemas
+            .insert(name.clone(), RefOr::T(Schema::AllOf(schema)));
+        named
+            .items
+            .push(RefOr::Ref(utoipa::openapi::Ref::new(reference.clone())));
+        mapping.push((tag, reference));
+    }
+    named.discriminator = Some(Discriminator::with_mapping(property, mapping));
+    components
+        .schemas
+        .insert(union.to_owned(), RefOr::T(Schema::OneOf(named)));
 }
 
 /// The document as pretty JSON with a final newline: what `frontline openapi` prints and

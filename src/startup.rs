@@ -111,6 +111,8 @@ pub struct Application {
     server: Server,
     pool: DbPool,
     metrics: Option<(actix_web::dev::ServerHandle, u16)>,
+    /// The webhook delivery worker, stopped with the server.
+    worker: Option<actix_web::rt::task::JoinHandle<()>>,
     /// The first admin's username and one-time password, when this start created it: print it
     /// once to the console, never to the log.
     pub first_admin: Option<(String, String)>,
@@ -146,8 +148,9 @@ impl Application {
             config.service_record_retention_days,
             config.idempotency_hours,
         );
-        crate::webhooks::spawn(pool.clone(), config.webhooks.clone());
+        let worker = crate::webhooks::spawn(pool.clone(), config.webhooks.clone());
         let mut app = Self::with_pool(&config, pool, auth, metrics)?;
+        app.worker = worker;
         app.first_admin = prepared.first_admin;
         Ok(app)
     }
@@ -254,6 +257,7 @@ impl Application {
             server,
             pool,
             metrics,
+            worker: None,
             first_admin: None,
         })
     }
@@ -282,6 +286,11 @@ impl Application {
     /// Serves until stopped (SIGINT/SIGTERM).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let done = self.server.await;
+        if let Some(worker) = self.worker {
+            // An attempt in flight is abandoned; its claim expires and another worker (or this
+            // one, after a restart) sends it again.
+            worker.abort();
+        }
         if let Some((metrics, _)) = self.metrics {
             metrics.stop(true).await;
         }

@@ -186,20 +186,24 @@ pub fn scan_overdue(conn: &mut AnyConnection, today: chrono::NaiveDate) -> Resul
     })
 }
 
-/// Starts the worker on the current runtime (unless `FRONTLINE_WEBHOOK_WORKER=false`).
-pub fn spawn(pool: DbPool, settings: WebhookSettings) {
+/// Starts the worker on the current runtime (unless `FRONTLINE_WEBHOOK_WORKER=false`); abort
+/// the handle to stop it.
+pub fn spawn(
+    pool: DbPool,
+    settings: WebhookSettings,
+) -> Option<actix_web::rt::task::JoinHandle<()>> {
     if !settings.worker {
-        return;
+        return None;
     }
     let client = match client(&settings) {
         Ok(c) => c,
         Err(e) => {
             log::error!("webhook deliveries are off: cannot build the HTTP client: {e}");
-            return;
+            return None;
         }
     };
     let holder = uuid::Uuid::now_v7().to_string();
-    actix_web::rt::spawn(async move {
+    Some(actix_web::rt::spawn(async move {
         let mut tick = actix_web::rt::time::interval(settings.poll);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_scan = Instant::now();
@@ -209,7 +213,7 @@ pub fn spawn(pool: DbPool, settings: WebhookSettings) {
                 log::warn!("webhook worker: {e}");
             }
         }
-    });
+    }))
 }
 
 /// One round: the overdue scan when due, then one batch of deliveries.

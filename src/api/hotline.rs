@@ -65,7 +65,10 @@ pub struct SpikeView {
     tag = "hotline",
     operation_id = "create_work_order_import",
     params(ImportParams),
-    request_body(content = String, description = "CSV (`text/csv`, `charset=gb18030` for GB18030) or a JSON array (`application/json`) of work orders: external_id/工单编号, received_at/受理时间, unit/承办单位, category/诉求类别, channel/渠道, summary/诉求内容, status/办理状态, closed_at/办结时间, due_on/办理时限, on_time/是否按时办结, satisfaction/满意度", content_type = "text/csv"),
+    request_body(description = "CSV (`text/csv`, `charset=gb18030` for GB18030) or a JSON array (`application/json`) of work orders: external_id/工单编号, received_at/受理时间, unit/承办单位, category/诉求类别, channel/渠道, summary/诉求内容, status/办理状态, closed_at/办结时间, due_on/办理时限, on_time/是否按时办结, satisfaction/满意度", content(
+        (String = "text/csv", example = "工单编号,受理时间,承办单位,诉求类别,办理状态\nBL2026110001,2026-11-20 09:30:00,区市场监管局,噪音,open\n"),
+        (Vec<Object> = "application/json", example = json!([{"external_id": "BL2026110001", "received_at": "2026-11-20 09:30:00", "unit": "区市场监管局", "category": "噪音", "status": "open"}])),
+    )),
     responses((status = 200, description = "What the import did", body = WorkOrderImport), ParameterErrors, BodyErrors, AuthErrors, CommonErrors),
     security(("bearer" = []))
 )]

@@ -26,9 +26,9 @@ pub mod webhook;
 #[macro_export]
 macro_rules! text_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+        $(#[$meta])*
         #[serde(rename_all = "snake_case")]
         $vis enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
 

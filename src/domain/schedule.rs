@@ -14,6 +14,7 @@ use super::unit::{Activity, Category, Person};
 
 crate::text_enum! {
     /// Where a schedule revision stands.
+    #[schema(as = ScheduleStatus)]
     pub enum Status {
         /// Being drafted by the lead; the only state in which it can be edited.
         Draft => "draft",
@@ -30,6 +31,7 @@ crate::text_enum! {
 
 crate::text_enum! {
     /// A step of the workflow.
+    #[schema(as = ScheduleAction)]
     pub enum Action {
         /// draft → submitted, by the lead of the activity.
         Submit => "submit",
@@ -105,6 +107,7 @@ pub fn may_act(
 /// Who takes part in an entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[schema(as = PlannedParticipant)]
 pub enum Participant {
     /// The unit's head (一把手) in person.
     Head,

@@ -290,6 +290,7 @@ pub struct Evidence {
 
 /// One finding of a check: what rule, whom, why, on which records, and what it costs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[schema(as = ComplianceFinding)]
 pub struct Finding {
     /// The rule.
     pub rule: Rule,
@@ -447,6 +448,7 @@ pub struct IssueListFacts {
 
 crate::text_enum! {
     /// A lead department's report kinds that R12 judges.
+    #[schema(as = DueReportKind)]
     pub enum ReportKind {
         /// Monthly statistics (四(二)).
         Monthly => "monthly",
