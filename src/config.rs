@@ -95,6 +95,33 @@ pub struct Config {
     pub metrics_bind: Option<String>,
     /// Webhook delivery settings.
     pub webhooks: WebhookSettings,
+    /// WeChat mini-program sign-in settings.
+    pub wechat: WechatSettings,
+}
+
+/// WeChat mini-program sign-in (`POST /api/v1/auth/wechat`); off unless an appid and a secret
+/// are set.
+#[derive(Clone, Debug)]
+pub struct WechatSettings {
+    /// `FRONTLINE_WECHAT_APPID`: the mini-program's appid.
+    pub appid: Option<String>,
+    /// `FRONTLINE_WECHAT_SECRET`, or the first line of the file `FRONTLINE_WECHAT_SECRET_FILE`
+    /// names: the mini-program's AppSecret. Never logged, never returned.
+    pub secret: Option<Secret>,
+    /// `FRONTLINE_WECHAT_API_BASE`: WeChat's API (default `https://api.weixin.qq.com`); point it
+    /// at an intranet proxy, or at a fake in tests.
+    pub api_base: String,
+    /// `FRONTLINE_WECHAT_TIMEOUT_MS`: the time limit of a call to WeChat (default 5 000).
+    pub timeout: Duration,
+    /// `FRONTLINE_WECHAT_TICKET_SECS`: how long a binding ticket works (default 300).
+    pub ticket_secs: u32,
+}
+
+impl WechatSettings {
+    /// The appid and secret, when sign-in with WeChat is on.
+    pub fn credentials(&self) -> Option<(&str, &Secret)> {
+        Some((self.appid.as_deref()?, self.secret.as_ref()?))
+    }
 }
 
 /// Webhook delivery settings (defaults in README).
@@ -487,6 +514,54 @@ impl Config {
                 86_400,
             )?),
         };
+        let wechat_secret = match (
+            get("FRONTLINE_WECHAT_SECRET").filter(|v| !v.trim().is_empty()),
+            get("FRONTLINE_WECHAT_SECRET_FILE").filter(|v| !v.trim().is_empty()),
+        ) {
+            (Some(v), _) => Some(Secret(v.trim().to_owned())),
+            (None, Some(path)) => {
+                let text = std::fs::read_to_string(path.trim()).map_err(|e| ConfigError {
+                    var: "FRONTLINE_WECHAT_SECRET_FILE",
+                    reason: format!("cannot read the file: {}", e.kind()),
+                })?;
+                let line = text.lines().next().unwrap_or("").trim().to_owned();
+                if line.is_empty() {
+                    return Err(ConfigError {
+                        var: "FRONTLINE_WECHAT_SECRET_FILE",
+                        reason: "the file is empty".into(),
+                    });
+                }
+                Some(Secret(line))
+            }
+            (None, None) => None,
+        };
+        let wechat = WechatSettings {
+            appid: get("FRONTLINE_WECHAT_APPID")
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty()),
+            secret: wechat_secret,
+            api_base: get("FRONTLINE_WECHAT_API_BASE")
+                .map(|v| v.trim().trim_end_matches('/').to_owned())
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "https://api.weixin.qq.com".into()),
+            timeout: Duration::from_millis(parse_num(
+                &get,
+                "FRONTLINE_WECHAT_TIMEOUT_MS",
+                5_000,
+                50,
+                60_000,
+            )?),
+            ticket_secs: parse_num(&get, "FRONTLINE_WECHAT_TICKET_SECS", 300, 10, 3_600)?,
+        };
+        if url::Url::parse(&wechat.api_base)
+            .map(|u| !matches!(u.scheme(), "http" | "https"))
+            .unwrap_or(true)
+        {
+            return Err(ConfigError {
+                var: "FRONTLINE_WECHAT_API_BASE",
+                reason: "expected an http(s) URL".into(),
+            });
+        }
         let metrics_bind = get("FRONTLINE_METRICS_BIND").filter(|v| !v.trim().is_empty());
         if metrics_bind
             .as_deref()
@@ -498,6 +573,7 @@ impl Config {
             });
         }
         Ok(Config {
+            wechat,
             metrics_bind,
             webhooks,
             database,

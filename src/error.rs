@@ -60,6 +60,55 @@ pub struct Problem {
     /// For an illegal workflow step: the steps allowed from the current state.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// For a WeChat sign-in whose openid is bound to no account: a single-use ticket for
+    /// `POST /api/v1/auth/wechat/bind`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding_ticket: Option<String>,
+    /// When `binding_ticket` stops working.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket_expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// For an error WeChat answered: its `errcode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errcode: Option<i64>,
+}
+
+/// Why a WeChat sign-in or binding could not go on.
+#[derive(Clone, PartialEq, Eq)]
+pub enum WechatError {
+    /// 503: no appid or secret is configured.
+    NotConfigured,
+    /// 401: WeChat refused the code (invalid or used): call `wx.login` again.
+    CodeRefused,
+    /// 429: WeChat limits the calls.
+    RateLimited,
+    /// 503: WeChat is busy, down or slower than the time limit.
+    Unavailable,
+    /// 502: WeChat answered another error (its `errcode`) or something unreadable.
+    Upstream(Option<i64>),
+    /// 403: the openid is bound to no account; the ticket binds it.
+    Unbound {
+        /// The ticket.
+        ticket: String,
+        /// When it stops working.
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// 401: the binding ticket is unknown, used or expired.
+    TicketRefused,
+}
+
+impl std::fmt::Debug for WechatError {
+    /// Never prints a ticket.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WechatError::NotConfigured => f.write_str("NotConfigured"),
+            WechatError::CodeRefused => f.write_str("CodeRefused"),
+            WechatError::RateLimited => f.write_str("RateLimited"),
+            WechatError::Unavailable => f.write_str("Unavailable"),
+            WechatError::Upstream(code) => write!(f, "Upstream({code:?})"),
+            WechatError::Unbound { .. } => f.write_str("Unbound"),
+            WechatError::TicketRefused => f.write_str("TicketRefused"),
+        }
+    }
 }
 
 /// A refused field with its message in both languages: the domain's [`Problem`], so that a
@@ -171,6 +220,9 @@ pub enum AppError {
     /// 503: the database does not answer (down, locked, or the pool is exhausted).
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// WeChat sign-in could not go on.
+    #[error("wechat: {0:?}")]
+    Wechat(WechatError),
     /// 500: a fault of the service; the cause is logged with the request id, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -245,6 +297,15 @@ impl AppError {
             AppError::UnsupportedMediaType => "unsupported-media-type",
             AppError::Validation(_) => "validation-failed",
             AppError::Unavailable(_) => "service-unavailable",
+            AppError::Wechat(w) => match w {
+                WechatError::NotConfigured => "wechat-not-configured",
+                WechatError::CodeRefused => "wechat-code-invalid",
+                WechatError::RateLimited => "wechat-rate-limited",
+                WechatError::Unavailable => "wechat-unavailable",
+                WechatError::Upstream(_) => "wechat-error",
+                WechatError::Unbound { .. } => "wechat-unbound",
+                WechatError::TicketRefused => "wechat-ticket-invalid",
+            },
             AppError::Internal(_) => "internal-error",
             AppError::Status(_) => "http-error",
         }
@@ -393,6 +454,61 @@ impl AppError {
                 )
                 .into(),
             ),
+            AppError::Wechat(w) => match w {
+                WechatError::NotConfigured => (
+                    lang.pick("未启用微信登录", "WeChat sign-in is off"),
+                    lang.pick(
+                        "本服务未配置小程序 appid 和 secret，请使用用户名和密码登录",
+                        "No mini-program appid and secret are configured; sign in with a username and password",
+                    )
+                    .into(),
+                ),
+                WechatError::CodeRefused => (
+                    lang.pick("微信登录凭证无效", "Invalid WeChat code"),
+                    lang.pick(
+                        "登录凭证无效或已使用，请重新调用 wx.login 获取",
+                        "The code is invalid or already used; call wx.login again",
+                    )
+                    .into(),
+                ),
+                WechatError::RateLimited => (
+                    lang.pick("微信接口调用过于频繁", "WeChat rate limit"),
+                    lang.pick("请稍后重试", "Retry later").into(),
+                ),
+                WechatError::Unavailable => (
+                    lang.pick("微信服务暂不可用", "WeChat unavailable"),
+                    lang.pick(
+                        "微信服务繁忙或未及时响应，请稍后重试",
+                        "WeChat is busy or did not answer in time; retry later",
+                    )
+                    .into(),
+                ),
+                WechatError::Upstream(code) => (
+                    lang.pick("微信接口返回错误", "WeChat error"),
+                    match (lang, code) {
+                        (Lang::Zh, Some(c)) => format!("微信接口返回错误码 {c}"),
+                        (Lang::En, Some(c)) => format!("WeChat answered error code {c}"),
+                        (Lang::Zh, None) => "微信接口的响应无法识别".into(),
+                        (Lang::En, None) => "WeChat's answer could not be read".into(),
+                    },
+                ),
+                WechatError::Unbound { .. } => (
+                    lang.pick("微信尚未绑定账号", "WeChat not bound"),
+                    lang.pick(
+                        "该微信尚未绑定账号：请用 binding_ticket 和用户名、密码调用 /api/v1/auth/wechat/bind 绑定",
+                        "This WeChat is bound to no account: bind it with binding_ticket, a username and a password at /api/v1/auth/wechat/bind",
+                    )
+                    .into(),
+                ),
+                WechatError::TicketRefused => (
+                    lang.pick("绑定凭证无效", "Invalid binding ticket"),
+                    lang.pick(
+                        "绑定凭证无效、已使用或已过期，请重新从微信登录开始",
+                        "The ticket is unknown, used or expired; start again with the WeChat sign-in",
+                    )
+                    .into(),
+                ),
+            },
             AppError::Internal(_) => (
                 lang.pick("服务器内部错误", "Internal server error"),
                 match lang {
@@ -428,6 +544,18 @@ impl AppError {
                 AppError::IllegalTransition { allowed, .. } => Some(allowed.clone()),
                 _ => None,
             },
+            binding_ticket: match self {
+                AppError::Wechat(WechatError::Unbound { ticket, .. }) => Some(ticket.clone()),
+                _ => None,
+            },
+            ticket_expires_at: match self {
+                AppError::Wechat(WechatError::Unbound { expires_at, .. }) => Some(*expires_at),
+                _ => None,
+            },
+            errcode: match self {
+                AppError::Wechat(WechatError::Upstream(code)) => *code,
+                _ => None,
+            },
         }
     }
 
@@ -453,6 +581,12 @@ impl AppError {
             }
             AppError::TooManyRequests { retry_after } => {
                 res.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+            }
+            AppError::Wechat(WechatError::RateLimited) => {
+                res.insert_header((header::RETRY_AFTER, "60"));
+            }
+            AppError::Wechat(WechatError::Unavailable) => {
+                res.insert_header((header::RETRY_AFTER, "5"));
             }
             AppError::Unauthorized(_) => {
                 res.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"frontline\""));
@@ -530,6 +664,15 @@ impl ResponseError for AppError {
             AppError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Wechat(w) => match w {
+                WechatError::NotConfigured | WechatError::Unavailable => {
+                    StatusCode::SERVICE_UNAVAILABLE
+                }
+                WechatError::CodeRefused | WechatError::TicketRefused => StatusCode::UNAUTHORIZED,
+                WechatError::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+                WechatError::Upstream(_) => StatusCode::BAD_GATEWAY,
+                WechatError::Unbound { .. } => StatusCode::FORBIDDEN,
+            },
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             AppError::Status(code) => {
                 StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)

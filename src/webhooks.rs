@@ -107,10 +107,11 @@ pub async fn send(client: &reqwest::Client, c: &Claimed, settings: &WebhookSetti
                         }
                     }
                     kept.truncate(RESPONSE_KEEP);
-                    let text = String::from_utf8_lossy(&kept).into_owned();
+                    // Kept as text: PostgreSQL refuses NUL in TEXT, so binary answers lose them.
+                    let text = String::from_utf8_lossy(&kept).replace('\0', "");
                     (Some(i32::from(code)), None, Some(text))
                 }
-                Err(e) => (None, Some(describe(&e)), None),
+                Err(e) => (None, Some(describe(&e).replace('\0', "")), None),
             }
         }
     };
@@ -160,11 +161,10 @@ fn describe(e: &reqwest::Error) -> String {
 }
 
 /// Raises `issue.overdue` for issues that passed their deadline since the last scan, once per
-/// issue and deadline whichever instance scans. Returns how many were raised.
+/// issue and deadline whichever instance scans. The notices are recorded whether or not a
+/// webhook subscribes, so that one subscribing later hears of new deadlines only. Returns how
+/// many were raised.
 pub fn scan_overdue(conn: &mut AnyConnection, today: chrono::NaiveDate) -> Result<usize, AppError> {
-    if !store::subscribed(conn, EventType::IssueOverdue)? {
-        return Ok(0);
-    }
     if store::newly_overdue(conn, today, 1)?.is_empty() {
         return Ok(0);
     }
@@ -259,17 +259,21 @@ async fn round(
     let outcomes = join_all(claimed.iter().map(|c| send(client, c, settings))).await;
     let h = holder.to_owned();
     db::run(pool, move |conn| {
-        write_transaction(conn, |conn| {
-            for o in &outcomes {
-                if !store::finish(conn, &h, o)? {
-                    log::warn!(
-                        "webhook delivery {} was taken over before its attempt was recorded",
-                        o.attempt.delivery_id
-                    );
-                }
+        // Each outcome on its own, so that one that cannot be stored holds up no other.
+        for o in &outcomes {
+            match write_transaction(conn, |conn| store::finish(conn, &h, o)) {
+                Ok(true) => {}
+                Ok(false) => log::warn!(
+                    "webhook delivery {} was taken over before its attempt was recorded",
+                    o.attempt.delivery_id
+                ),
+                Err(e) => log::warn!(
+                    "the attempt of webhook delivery {} could not be recorded: {e}",
+                    o.attempt.delivery_id
+                ),
             }
-            Ok(())
-        })
+        }
+        Ok(())
     })
     .await
 }

@@ -48,6 +48,8 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         "GET /api/v1/auth/me" => 200,
         "POST /api/v1/auth/password" => 204,
         "POST /api/v1/auth/logout" => 204,
+        // Everyone may end their own WeChat binding; these accounts have none.
+        "DELETE /api/v1/auth/wechat/binding" => 404,
         "GET /api/v1/matters"
         | "GET /api/v1/units/{id}/matters"
         | "GET /api/v1/units/{id}/matters/{matter_id}"

@@ -226,6 +226,12 @@ async fn fails_twice_then_one_signed_delivery(app: &TestApp) {
     let hook = make_webhook(app, &admin, json!({"name": "区政府门户网站", "url": receiver.url, "events": ["trigger.created"], "secret": secret})).await;
     assert_eq!(hook["secret"], secret);
     let hook_id = hook["id"].as_str().unwrap().to_owned();
+    // The audit log (read by coordinators too) keeps the URL without its query.
+    let audit = format!("{:?}", app.last_audit());
+    assert!(
+        audit.contains("webhook.create") && !audit.contains("team=portal"),
+        "{audit}"
+    );
     let (coord, unit) = coordinator_and_unit(app, &admin).await;
     let trigger = raise_trigger(app, &coord, &unit, 1).await;
 
@@ -567,6 +573,11 @@ async fn admin_only_checked_and_never_shows_the_secret(app: &TestApp) {
         .await;
     assert_eq!(res.status, 200, "{}", res.text());
     assert_eq!(res.json::<Value>()["active"], false);
+    // An inactive webhook takes no ping.
+    let res = app
+        .call(Method::POST, &format!("{path}/pings"), &admin, None)
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text());
     let audit = format!("{:?}", app.last_audit());
     assert!(audit.contains("webhook.update") && !audit.contains("rotated-secret-0123456"));
     let res = app

@@ -82,7 +82,7 @@ pub struct PasswordChange {
 }
 
 /// Issues an access token and a refresh token for a session, stores the refresh token's hash.
-fn issue_pair(
+pub(crate) fn issue_pair(
     conn: &mut AnyConnection,
     state: &AuthState,
     user: &User,
@@ -135,7 +135,7 @@ fn issue_pair(
     })
 }
 
-fn user_audit(user: &User, base: &AuditCtx) -> AuditCtx {
+pub(crate) fn user_audit(user: &User, base: &AuditCtx) -> AuditCtx {
     AuditCtx {
         actor_id: Some(user.id.clone()),
         actor_username: Some(user.username.clone()),
@@ -145,13 +145,13 @@ fn user_audit(user: &User, base: &AuditCtx) -> AuditCtx {
     }
 }
 
-enum LoginOutcome {
+pub(crate) enum LoginOutcome {
     Success(TokenPair),
     Refused,
 }
 
 /// 429 when `client` made the configured number of sign-in attempts in the last minute.
-fn check_rate(
+pub(crate) fn check_rate(
     conn: &mut AnyConnection,
     state: &AuthState,
     client: &str,
@@ -205,16 +205,22 @@ fn record_failure(
     ))
 }
 
+/// What a successful sign-in does besides issuing tokens, in the same transaction (binding a
+/// WeChat openid, say); an error undoes the sign-in.
+pub(crate) type AlsoOnSuccess<'a> =
+    &'a dyn Fn(&mut AnyConnection, &User, &AuditCtx) -> Result<(), AppError>;
+
 /// Decides a sign-in whose password was checked (`verified`), in one transaction under the
 /// username's lock: the rate and the account's lock are read again there, so that concurrent
-/// attempts cannot slip past either.
-fn settle_login(
+/// attempts cannot slip past either. On success `also` runs in the same transaction.
+pub(crate) fn settle_login(
     conn: &mut AnyConnection,
     state: &AuthState,
     ctx: &RequestCtx,
     username: &str,
     user_id: Option<&str>,
     verified: bool,
+    also: Option<AlsoOnSuccess<'_>>,
 ) -> Result<LoginOutcome, AppError> {
     let client = ctx.rate_key();
     write_transaction(conn, |conn| {
@@ -266,6 +272,9 @@ fn settle_login(
         if user.locked_until.is_some() {
             users::set_locked_until(conn, &user.id, None)?;
         }
+        if let Some(also) = also {
+            also(conn, &user, &actx)?;
+        }
         let family = uuid::Uuid::now_v7().to_string();
         let pair = issue_pair(conn, state, &user, &family, Utc::now())?;
         audit::record(
@@ -281,6 +290,43 @@ fn settle_login(
         )?;
         Ok(LoginOutcome::Success(pair))
     })
+}
+
+/// Steps 1 and 2 of a sign-in: the client's rate, `precheck` and the account's lookup on a
+/// pooled connection for a moment; then the password on the blocking pool without holding a
+/// connection (an unknown user costs the same time). The account's id, if any, and whether
+/// the password matched; [`settle_login`] decides.
+pub(crate) async fn check_password(
+    pool: &DbPool,
+    state: &std::sync::Arc<AuthState>,
+    ctx: &RequestCtx,
+    username: &str,
+    password: String,
+    precheck: impl FnOnce(&mut AnyConnection) -> Result<(), AppError> + Send + 'static,
+) -> Result<(Option<String>, bool), AppError> {
+    let client = ctx.rate_key();
+    let (lookup, st) = (username.to_owned(), state.clone());
+    let found = crate::db::run(pool, move |conn| {
+        check_rate(conn, &st, &client, crate::store::now())?;
+        precheck(conn)?;
+        users::credentials(conn, &lookup)
+    })
+    .await?;
+    let hasher = state.hasher.clone();
+    let (user_id, hash) = match found {
+        Some((u, h)) => (Some(u.id), Some(h)),
+        None => (None, None),
+    };
+    let verified = web::block(move || match hash {
+        Some(h) => hasher.verify(&password, &h),
+        None => {
+            hasher.verify_dummy(&password);
+            false
+        }
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?;
+    Ok((user_id, verified))
 }
 
 /// Signs in with a username and password.
@@ -306,33 +352,19 @@ pub async fn login(
 ) -> Result<HttpResponse, AppError> {
     let LoginRequest { username, password } = body.into_inner()?;
     let state = state.into_inner();
-    // 1. The rate, and the account: a pooled connection for a moment.
-    let client = ctx.rate_key();
-    let (lookup, st) = (username.clone(), state.clone());
-    let found = crate::db::run(&pool, move |conn| {
-        check_rate(conn, &st, &client, crate::store::now())?;
-        users::credentials(conn, &lookup)
-    })
-    .await?;
-    // 2. The password, on the blocking pool without holding a connection (an unknown user
-    //    costs the same time).
-    let hasher = state.hasher.clone();
-    let (user_id, hash) = match found {
-        Some((u, h)) => (Some(u.id), Some(h)),
-        None => (None, None),
-    };
-    let verified = web::block(move || match hash {
-        Some(h) => hasher.verify(&password, &h),
-        None => {
-            hasher.verify_dummy(&password);
-            false
-        }
-    })
-    .await
-    .map_err(|e| AppError::internal(e.to_string()))?;
+    let (user_id, verified) =
+        check_password(&pool, &state, &ctx, &username, password, |_| Ok(())).await?;
     // 3. The outcome, in one transaction.
     let outcome = crate::db::run(&pool, move |conn| {
-        settle_login(conn, &state, &ctx, &username, user_id.as_deref(), verified)
+        settle_login(
+            conn,
+            &state,
+            &ctx,
+            &username,
+            user_id.as_deref(),
+            verified,
+            None,
+        )
     })
     .await?;
     match outcome {

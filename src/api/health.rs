@@ -77,7 +77,16 @@ pub async fn metrics(
     let state = pool.state();
     let mut text = metrics.render((state.connections, state.idle_connections, pool.max_size()));
     // The outbox is shared by every instance: each reports the same figure.
-    if let Ok(pending) = crate::db::run(&pool, crate::store::webhooks::backlog).await {
+    // Only with an idle connection at hand: a scrape never waits for a busy pool.
+    let p = pool.get_ref().clone();
+    let pending = web::block(move || {
+        p.try_get()
+            .and_then(|mut conn| crate::store::webhooks::backlog(&mut conn).ok())
+    })
+    .await
+    .ok()
+    .flatten();
+    if let Some(pending) = pending {
         text.push_str(&crate::metrics::outbox_lines(pending));
     }
     Ok(HttpResponse::Ok()

@@ -32,6 +32,7 @@ pub mod triggers;
 pub mod units;
 pub mod users;
 pub mod webhooks;
+pub mod wechat;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -49,6 +50,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(auth::logout)
                 .service(auth::me)
                 .service(auth::change_password)
+                .service(wechat::create_wechat_session)
+                .service(wechat::create_wechat_binding)
+                .service(wechat::delete_wechat_binding)
                 .service(users::create_user)
                 .service(users::list_users)
                 .service(users::get_user)

@@ -131,6 +131,7 @@ pub struct Delivery {
     /// When it succeeded.
     pub delivered_at: Option<DateTime<Utc>>,
     /// The delivery this one repeats.
+    #[schema(format = Uuid)]
     pub redelivery_of: Option<String>,
     /// When it was queued.
     pub created_at: DateTime<Utc>,
@@ -367,7 +368,7 @@ pub async fn create_webhook(
         write_transaction(conn, |conn| {
             store::insert(conn, &row)?;
             // The secret is never in the audit log.
-            let changes = serde_json::json!({"name": {"before": null, "after": row.name}, "url": {"before": null, "after": row.url}, "events": {"before": null, "after": row.event_types()}, "active": {"before": null, "after": row.active}});
+            let changes = serde_json::json!({"name": {"before": null, "after": row.name}, "url": {"before": null, "after": crate::domain::webhook::redacted_url(&row.url)}, "events": {"before": null, "after": row.event_types()}, "active": {"before": null, "after": row.active}});
             audit::record(conn, &actx, AuditEntry { action: "webhook.create", target_type: Some("webhook"), target_id: Some(&row.id), changes: Some(changes), outcome: "success" })?;
             Ok(row)
         })
@@ -501,10 +502,12 @@ pub async fn update_webhook(
                 });
             }
             row.version = version + 1;
-            let changes = crate::domain::audit::diff(
-                &serde_json::to_value(webhook_of(&before)).unwrap_or_default(),
-                &serde_json::to_value(webhook_of(&row)).unwrap_or_default(),
-            );
+            let audited = |r: &WebhookRow| {
+                let mut w = webhook_of(r);
+                w.url = crate::domain::webhook::redacted_url(&w.url);
+                serde_json::to_value(w).unwrap_or_default()
+            };
+            let changes = crate::domain::audit::diff(&audited(&before), &audited(&row));
             let mut changes = changes;
             if b.secret.is_some() {
                 // Said, never shown.
@@ -552,7 +555,7 @@ pub async fn delete_webhook(
         write_transaction(conn, |conn| {
             let before = store::get(conn, &id)?.ok_or(AppError::NotFound { resource: "webhook", id: id.clone() })?;
             store::delete(conn, &id)?;
-            let changes = serde_json::json!({"name": {"before": before.name, "after": null}, "url": {"before": before.url, "after": null}});
+            let changes = serde_json::json!({"name": {"before": before.name, "after": null}, "url": {"before": crate::domain::webhook::redacted_url(&before.url), "after": null}});
             audit::record(conn, &actx, AuditEntry { action: "webhook.delete", target_type: Some("webhook"), target_id: Some(&id), changes: Some(changes), outcome: "success" })?;
             Ok(())
         })
@@ -679,6 +682,9 @@ pub async fn create_webhook_redelivery(
     let row = crate::db::run(&pool, move |conn| {
         write_transaction(conn, |conn| {
             let source = find_delivery(conn, &id, &delivery)?;
+            if !store::get(conn, &id)?.is_some_and(|h| h.active) {
+                return Err(AppError::Conflict { constraint: "webhook_inactive".into() });
+            }
             let row = store::redeliver(conn, &source)?;
             let changes = serde_json::json!({"redelivery_of": {"before": null, "after": source.id}, "event_id": {"before": null, "after": source.event_id}});
             audit::record(conn, &actx, AuditEntry { action: "webhook.redeliver", target_type: Some("webhook_delivery"), target_id: Some(&row.id), changes: Some(changes), outcome: "success" })?;
@@ -714,6 +720,11 @@ pub async fn create_webhook_ping(
                 resource: "webhook",
                 id: id.clone(),
             })?;
+            if !hook.active {
+                return Err(AppError::Conflict {
+                    constraint: "webhook_inactive".into(),
+                });
+            }
             let row = store::ping(conn, &hook)?;
             audit::record(
                 conn,

@@ -69,7 +69,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     event_notices,
-    worker_leases
+    worker_leases,
+    wechat_bindings,
+    wechat_tickets
 );
 diesel::joinable!(participation_transitions -> participations (participation_id));
 diesel::joinable!(issue_events -> issues (issue_id));
@@ -633,3 +635,20 @@ diesel::table! {
     }
 }
 diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::table! {
+    /// WeChat openids bound to accounts.
+    wechat_bindings (openid) {
+        openid -> Text,
+        user_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// Single-use tickets to bind an openid.
+    wechat_tickets (ticket_hash) {
+        ticket_hash -> Text,
+        openid -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}

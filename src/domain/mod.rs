@@ -20,6 +20,7 @@ pub mod todo;
 pub mod trigger;
 pub mod unit;
 pub mod webhook;
+pub mod wechat;
 
 /// Declares a closed set of string values (a "text enum") with its wire names, parsing and
 /// the list of accepted values used in error messages and the OpenAPI spec.

@@ -152,6 +152,21 @@ pub fn check_url(raw: &str, allow_private: bool) -> Result<url::Url, UrlProblem>
     Ok(url)
 }
 
+/// A URL as the audit log keeps it: scheme, host, port and path, without the query or
+/// fragment (a receiver may put a token there; the audit log is read by more than admins).
+pub fn redacted_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) => {
+            if u.query().is_some() {
+                u.set_query(Some("redacted"));
+            }
+            u.set_fragment(None);
+            u.to_string()
+        }
+        Err(_) => "(unreadable)".into(),
+    }
+}
+
 /// The envelope every delivery carries: `{id, type, occurred_at, data}`.
 pub fn envelope(
     event_id: &str,

@@ -18,6 +18,7 @@ pub mod sessions;
 pub mod units;
 pub mod users;
 pub mod webhooks;
+pub mod wechat;
 
 use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 

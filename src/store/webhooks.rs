@@ -306,10 +306,14 @@ pub fn attempts(conn: &mut AnyConnection, delivery_id: &str) -> Result<Vec<Attem
         .load(conn)?)
 }
 
-/// Deliveries waiting to be sent (for `/metrics`).
+/// Deliveries of active webhooks waiting to be sent (for `/metrics`).
 pub fn backlog(conn: &mut AnyConnection) -> Result<i64, AppError> {
+    let active = webhooks::table
+        .filter(webhooks::active.eq(true))
+        .select(webhooks::id);
     Ok(webhook_deliveries::table
         .filter(webhook_deliveries::status.eq("pending"))
+        .filter(webhook_deliveries::webhook_id.eq_any(active))
         .count()
         .get_result(conn)?)
 }
