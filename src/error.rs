@@ -633,6 +633,14 @@ fn conflict_detail(constraint: &str, lang: Lang) -> String {
             "该记录刚被他人改变，请重新读取",
             "The record was changed by someone else just now; read it again",
         ),
+        "wechat_openid_bound" => (
+            "该微信已绑定其他账号",
+            "This WeChat is already bound to another account",
+        ),
+        "webhook_inactive" => (
+            "该 Webhook 已停用，请先启用",
+            "The webhook is inactive; activate it first",
+        ),
         "last_admin" => (
             "不能停用或降级最后一个管理员",
             "The last active admin cannot be deactivated or demoted",

@@ -372,40 +372,6 @@ async fn sign_in_with_wechat(backend: Backend) {
         401
     );
 
-    // Deactivating an account ends its binding's use at once.
-    let r = app
-        .call_with(
-            Method::PATCH,
-            &format!("/api/v1/users/{}", other.id),
-            &admin,
-            &[("if-match", "*")],
-            Some(json!({"active": false})),
-        )
-        .await;
-    assert!(matches!(r.status, 200 | 428 | 412), "{}", r.text());
-    if r.status != 200 {
-        let current = app
-            .call(
-                Method::GET,
-                &format!("/api/v1/users/{}", other.id),
-                &admin,
-                None,
-            )
-            .await;
-        let etag = current.header("etag").unwrap();
-        let r = app
-            .call_with(
-                Method::PATCH,
-                &format!("/api/v1/users/{}", other.id),
-                &admin,
-                &[("if-match", &etag)],
-                Some(json!({"active": false})),
-            )
-            .await;
-        assert_eq!(r.status, 200, "{}", r.text());
-    }
-    let r = wechat(&app, &answers, "oCarol-4").await;
-    assert_eq!(r.status, 401, "{}", r.text());
     // An admin ends another account's binding.
     let r = app
         .call(
@@ -416,7 +382,67 @@ async fn sign_in_with_wechat(backend: Backend) {
         )
         .await;
     assert_eq!(r.status, 204, "{}", r.text());
+    let carol = ticket_of(&wechat(&app, &answers, "oCarol-4").await);
+
+    // Deactivating an account ends its binding at once.
+    assert_eq!(
+        bind(&app, &answers, &carol, "scjg.head", USER_PASSWORD)
+            .await
+            .status,
+        200
+    );
+    let current = app
+        .call(
+            Method::GET,
+            &format!("/api/v1/users/{}", other.id),
+            &admin,
+            None,
+        )
+        .await;
+    let etag = current.header("etag").unwrap();
+    let r = app
+        .call_with(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", other.id),
+            &admin,
+            &[("if-match", &etag)],
+            Some(json!({"active": false})),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(format!("{:?}", app.last_audit().changes).contains("wechat_binding"));
+    ticket_of(&wechat(&app, &answers, "oCarol-5").await);
+    let r = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/auth/wechat/binding?user_id={}", other.id),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text());
     let _ = clerk;
+
+    // A password change ends the account's binding: a WeChat bound by whoever knew the old
+    // password signs in no more.
+    let gina = ticket_of(&wechat(&app, &answers, "oGina-1").await);
+    assert_eq!(
+        bind(&app, &answers, &gina, "scjg.clerk", USER_PASSWORD)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(wechat(&app, &answers, "oGina-2").await.status, 200);
+    let r = app
+        .call(
+            Method::POST,
+            "/api/v1/auth/password",
+            &clerk_token,
+            Some(json!({"current_password": USER_PASSWORD, "new_password": "Xian-Window-2027!"})),
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text());
+    ticket_of(&wechat(&app, &answers, "oGina-3").await);
 
     answers.assert_clean();
     // Nothing stored holds the secret or a session key.

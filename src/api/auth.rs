@@ -627,10 +627,15 @@ pub async fn change_password(
             };
             let after = users::update(conn, &stored.id, stored.version, &changes)?.ok_or(AppError::Conflict { constraint: "version".into() })?;
             sessions::revoke_user_sessions(conn, &stored.id, Some(&user.session_id), now)?;
-            let diff = serde_json::json!({
+            // A WeChat bound by whoever knew the old password signs in no more.
+            let unbound = crate::store::wechat::unbind(conn, &stored.id)?;
+            let mut diff = serde_json::json!({
                 "password_changed_at": {"before": stored.password_changed_at, "after": after.password_changed_at},
                 "must_change_password": {"before": stored.must_change_password, "after": false},
             });
+            if let Some(openid) = unbound {
+                diff["wechat_binding"] = serde_json::json!({"before": crate::domain::wechat::openid_ref(&openid), "after": null});
+            }
             audit::record(conn, &actx, AuditEntry { action: "auth.password_change", target_type: Some("user"), target_id: Some(&stored.id), changes: Some(diff), outcome: "success" })
         })
     })

@@ -399,13 +399,19 @@ pub async fn update_user(
                     current: etag(before.version + 1),
                 }
             })?;
+            let mut unbound = None;
             if body.active == Some(false) || otp.is_some() {
                 crate::store::sessions::revoke_user_sessions(conn, &before.id, None, now)?;
+                // Deactivated or reset: its WeChat binding ends too.
+                unbound = crate::store::wechat::unbind(conn, &before.id)?;
             }
             let mut d = diff(
                 &serde_json::to_value(&before).unwrap_or_default(),
                 &serde_json::to_value(&after).unwrap_or_default(),
             );
+            if let Some(openid) = unbound {
+                d["wechat_binding"] = serde_json::json!({"before": crate::domain::wechat::openid_ref(&openid), "after": null});
+            }
             if otp.is_some() {
                 d["password"] = serde_json::json!({"before": null, "after": "reset"});
             }

@@ -110,10 +110,11 @@ async fn openid_for(settings: &WechatSettings, code: &str) -> Result<String, App
         }
     };
     let status = response.status().as_u16();
-    let body = match tokio::time::timeout(settings.timeout, response.bytes()).await {
-        Ok(Ok(b)) if b.len() <= 64 * 1024 => b,
-        Ok(Ok(_)) => return Err(AppError::Wechat(WechatError::Upstream(None))),
-        _ => return Err(AppError::Wechat(WechatError::Unavailable)),
+    // The request's time limit covers reading the body too.
+    let body = match response.bytes().await {
+        Ok(b) if b.len() <= 64 * 1024 => b,
+        Ok(_) => return Err(AppError::Wechat(WechatError::Upstream(None))),
+        Err(_) => return Err(AppError::Wechat(WechatError::Unavailable)),
     };
     rules::classify(status, &body).map_err(|fault| {
         // The body may hold a session_key: it is never logged.
@@ -178,8 +179,14 @@ pub async fn create_wechat_session(
     }
     let state = state.into_inner();
     let (st, client) = (state.clone(), ctx.rate_key());
+    // Every WeChat sign-in counts towards the client's sign-in rate (each costs a call to
+    // WeChat, against the appid's quota).
     crate::db::run(&pool, move |conn| {
-        check_rate(conn, &st, &client, crate::store::now())
+        write_transaction(conn, |conn| {
+            let now = crate::store::now();
+            check_rate(conn, &st, &client, now)?;
+            crate::store::sessions::record_attempt(conn, "(wechat)", &client, now, true)
+        })
     })
     .await?;
     let openid = openid_for(&config.wechat, &code).await?;
@@ -348,7 +355,8 @@ pub async fn delete_wechat_binding(
                     )
                 })?
                 .to_string();
-            if id != user.id && user.role != Role::Admin {
+            // Another account's: an admin who has set their own password.
+            if id != user.id && (user.role != Role::Admin || user.must_change_password) {
                 return Err(AppError::Forbidden { code: "role" });
             }
             id
