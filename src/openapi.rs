@@ -36,6 +36,7 @@ pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` h
         (name = "compliance", description = "专项考核: compliance checks of rules R1–R13, explainable findings, scores and the bulletin list"),
         (name = "hotline", description = "12345 热线: work orders, where complaints concentrate (H1), spikes that call for an immediate experience (H2)"),
         (name = "api-keys", description = "API keys for integrations: scopes, expiry, allowed addresses; every use audited"),
+        (name = "imports", description = "Imports of past records (a district adopting mid-year): JSON batches with historical times, and the offices' Annex 2 spreadsheets; all or nothing, dry runs, idempotent"),
         (name = "webhooks", description = "Webhooks: events POSTed to an integration, signed `X-Frontline-Signature: v1=<hex HMAC-SHA256 of \"{X-Frontline-Timestamp}.{body}\">`, retried with exponential backoff; deliveries and their answers listed"),
         (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Probes and the API description"),

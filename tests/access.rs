@@ -145,6 +145,9 @@ fn expected(route: &str, role: &str, scope: Scope) -> Option<u16> {
         "POST /api/v1/api-keys" => ok(admin, 201),
         "GET /api/v1/api-keys" => ok(admin, 200),
         "DELETE /api/v1/api-keys/{id}" => ok(admin, 204),
+        "POST /api/v1/imports" => ok(reader, 201),
+        // Allowed callers get past the check to the media type (the matrix sends JSON).
+        "POST /api/v1/imports/annex2" => ok(reader, 415),
         "POST /api/v1/webhooks" => ok(admin, 201),
         "GET /api/v1/webhooks"
         | "GET /api/v1/webhooks/{id}"
@@ -428,6 +431,8 @@ both_backends! {
                             let res = app.call(Method::POST, "/api/v1/api-keys", &admin_token, Some(serde_json::json!({"name": format!("待撤销{n}"), "scopes": ["public:read"]}))).await;
                             (path.replace("{id}", res.json::<serde_json::Value>()["id"].as_str().unwrap()), None)
                         }
+                        "POST /api/v1/imports" => (path.to_owned(), Some(serde_json::json!({"kind": "triggers", "records": [{"external_ref": format!("矩阵{n}"), "unit_id": target_unit, "reason": "important_date", "description": "矩阵导入", "raised_on": "2026-02-20"}]}))),
+                        "POST /api/v1/imports/annex2" => (format!("{path}?unit_id={target_unit}"), Some(serde_json::json!({}))),
                         "POST /api/v1/webhooks" => (path.to_owned(), Some(serde_json::json!({"name": format!("矩阵{n}"), "url": "https://portal.beilin.gov.cn/hooks", "events": ["ping"]}))),
                         p if p.starts_with("GET /api/v1/webhooks/") || p.starts_with("PATCH /api/v1/webhooks/") || p.starts_with("DELETE /api/v1/webhooks/") || p.starts_with("POST /api/v1/webhooks/") => {
                             // A fresh webhook with one delivery, made by the admin.

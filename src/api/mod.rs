@@ -14,6 +14,7 @@ pub mod health;
 pub mod hotline;
 pub mod hotline_import;
 pub mod import;
+pub mod imports;
 pub mod issues;
 pub mod issues_export;
 pub mod matters;
@@ -139,6 +140,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .service(api_keys::create_api_key)
                 .service(api_keys::list_api_keys)
                 .service(api_keys::delete_api_key)
+                .service(imports::create_import)
+                .service(imports::create_annex2_import)
                 .service(webhooks::create_webhook)
                 .service(webhooks::list_webhooks)
                 .service(webhooks::get_webhook)

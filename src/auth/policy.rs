@@ -21,6 +21,11 @@ pub fn manage_api_keys(user: &AuthUser) -> Result<(), AppError> {
     allow(user.role == Role::Admin && user.key.is_none())
 }
 
+/// Import past records: the coordinator and admins, signed in (not a key).
+pub fn import_records(user: &AuthUser) -> Result<(), AppError> {
+    allow(matches!(user.role, Role::Admin | Role::Coordinator) && user.key.is_none())
+}
+
 /// Make, change and remove webhooks and read their deliveries: admin, signed in (not a key).
 pub fn manage_webhooks(user: &AuthUser) -> Result<(), AppError> {
     allow(user.role == Role::Admin && user.key.is_none())

@@ -71,7 +71,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_notices,
     worker_leases,
     wechat_bindings,
-    wechat_tickets
+    wechat_tickets,
+    import_batches,
+    import_refs
 );
 diesel::joinable!(participation_transitions -> participations (participation_id));
 diesel::joinable!(issue_events -> issues (issue_id));
@@ -650,5 +652,26 @@ diesel::table! {
         openid -> Text,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+    }
+}
+diesel::table! {
+    /// Import batches of past records.
+    import_batches (id) {
+        id -> Text,
+        kind -> Text,
+        source -> Text,
+        record_count -> Integer,
+        created_by -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+diesel::table! {
+    /// Imported records' external references.
+    import_refs (kind, external_ref) {
+        kind -> Text,
+        external_ref -> Text,
+        batch_id -> Text,
+        target_id -> Text,
+        fingerprint -> Text,
     }
 }

@@ -26,6 +26,16 @@ pub fn end_of_day(day: NaiveDate) -> chrono::NaiveDateTime {
         - chrono::Duration::hours(8)
 }
 
+/// The UTC instant at which the local date `day` begins (local midnight).
+pub fn start_of_day(day: NaiveDate) -> DateTime<Utc> {
+    start_of_day_naive(day).and_utc()
+}
+
+/// [`start_of_day`], naive, as stored.
+pub fn start_of_day_naive(day: NaiveDate) -> chrono::NaiveDateTime {
+    day.and_hms_opt(0, 0, 0).unwrap_or_default() - chrono::Duration::hours(8)
+}
+
 /// A calendar quarter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Quarter {

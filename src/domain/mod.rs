@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod annex1;
+pub mod annex2;
 pub mod api_key;
 pub mod audit;
 pub mod calendar;
@@ -10,6 +11,7 @@ pub mod coverage;
 pub mod draw;
 pub mod hotline;
 pub mod ical;
+pub mod import;
 pub mod ledger;
 pub mod matter;
 pub mod participation;

@@ -1,0 +1,2 @@
+DROP TABLE import_refs;
+DROP TABLE import_batches;

@@ -1,0 +1,853 @@
+//! Imports of past records, for a district adopting the programme mid-year: `POST
+//! /api/v1/imports` takes records of one kind as JSON with the historical times the server
+//! normally sets itself; `POST /api/v1/imports/annex2` takes an Annex 2 spreadsheet (XLSX or
+//! CSV) as a unit filled it in by hand. Either is all or nothing, can be a dry run, answers a
+//! report per record, and is idempotent on each record's external reference. Every record is
+//! written with its whole history (an issue's steps from opening to closing), marked with its
+//! batch and audited as imported, so that statistics, reports and compliance checks treat it
+//! like a record made through the API.
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+use utoipa::{IntoParams, ToSchema};
+
+use crate::api::context::RequestCtx;
+use crate::api::extract::JsonBody;
+use crate::api::problems::{AuthErrors, BodyErrors, CommonErrors, ParameterErrors};
+use crate::api::query::Params;
+use crate::auth::{policy, AuthUser};
+use crate::config::Config;
+use crate::db::schema::{import_batches, import_refs, issues};
+use crate::db::{write_transaction, AnyConnection, DbPool};
+use crate::domain::annex2::{self, Cell};
+use crate::domain::import::{
+    check_trigger, issue_steps, ImportKind, IssueRecord, Step, TriggerRecord,
+};
+use crate::domain::ledger::{IssueKind, IssueStatus};
+use crate::domain::unit::Activity;
+use crate::error::{AppError, FieldIssue};
+use crate::store::audit::{self, AuditCtx, AuditEntry};
+use crate::store::issues::{IssueEventRow, IssueRow};
+
+/// A batch of past records.
+#[derive(Debug, Deserialize, Serialize, ToSchema, validator::Validate)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"kind": "issues", "dry_run": true, "records": [{"external_ref": "SCJG-2026-Q1-003", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "activity": "window", "kind": "problem", "description": "窗口材料清单未更新", "measures": "更新清单", "deadline": "2026-03-31", "effect": "已更新", "found_on": "2026-02-10", "status": "closed", "resolved_at": "2026-03-20T02:00:00Z", "closed_at": "2026-03-25T02:00:00Z"}]}))]
+pub struct CreateImport {
+    /// What the records are.
+    pub kind: ImportKind,
+    /// Check and report without writing anything.
+    #[serde(default)]
+    pub dry_run: bool,
+    /// The records (`IssueRecord` for `issues`, `TriggerRecord` for `triggers`), 1–5000.
+    #[schema(value_type = Vec<Object>)]
+    pub records: Vec<serde_json::Value>,
+}
+
+crate::text_enum! {
+    /// What became of a record.
+    pub enum RecordOutcome {
+        /// Written (or, in a dry run, would be).
+        Created => "created",
+        /// Imported before with the same content: nothing changes.
+        Unchanged => "unchanged",
+    }
+}
+
+/// What became of one record.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct RecordReport {
+    /// Its position in `records` (0-based).
+    pub index: usize,
+    /// Its external reference.
+    pub external_ref: String,
+    /// Created or unchanged.
+    pub outcome: RecordOutcome,
+    /// The record's id here (in a dry run, of those already imported only).
+    pub id: Option<String>,
+}
+
+/// What an import did (or, in a dry run, would do).
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// The batch (none in a dry run or when nothing was new).
+    pub batch_id: Option<String>,
+    /// The kind.
+    pub kind: ImportKind,
+    /// Whether it was a dry run.
+    pub dry_run: bool,
+    /// Records created.
+    pub created: usize,
+    /// Records already imported, unchanged.
+    pub unchanged: usize,
+    /// Each record.
+    pub records: Vec<RecordReport>,
+    /// What was kept as written rather than read (Annex 2 deadlines that could not be read).
+    pub warnings: Vec<crate::error::FieldError>,
+}
+
+/// The fingerprint of a record's content: a re-import with the same reference and another
+/// content is refused, not silently ignored.
+fn fingerprint(v: &serde_json::Value) -> String {
+    sha2::Sha256::digest(v.to_string().as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+enum Tx {
+    App(AppError),
+    DryRun(ImportReport),
+}
+
+impl From<diesel::result::Error> for Tx {
+    fn from(e: diesel::result::Error) -> Self {
+        Tx::App(e.into())
+    }
+}
+
+impl From<AppError> for Tx {
+    fn from(e: AppError) -> Self {
+        Tx::App(e)
+    }
+}
+
+/// A record ready to write.
+enum Ready {
+    Issue(Box<IssueRecord>, Vec<Step>),
+    Trigger(TriggerRecord),
+}
+
+fn parse_records(
+    kind: ImportKind,
+    records: &[serde_json::Value],
+    now: DateTime<Utc>,
+) -> Result<Vec<(String, Ready)>, AppError> {
+    let mut problems = Vec::new();
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, v) in records.iter().enumerate() {
+        let parsed = match kind {
+            ImportKind::Issues => serde_path_to_error::deserialize::<_, IssueRecord>(v).map(|r| {
+                let steps = issue_steps(i, &r, now);
+                (
+                    r.external_ref.clone(),
+                    steps.map(|s| Ready::Issue(Box::new(r), s)),
+                )
+            }),
+            ImportKind::Triggers => {
+                serde_path_to_error::deserialize::<_, TriggerRecord>(v).map(|r| {
+                    let p = check_trigger(i, &r, now);
+                    (
+                        r.external_ref.clone(),
+                        if p.is_empty() {
+                            Ok(Ready::Trigger(r))
+                        } else {
+                            Err(p)
+                        },
+                    )
+                })
+            }
+        };
+        match parsed {
+            Err(e) => {
+                let path = e.path().to_string();
+                let field = if path == "." {
+                    format!("records[{i}]")
+                } else {
+                    format!("records[{i}].{path}")
+                };
+                problems.push(FieldIssue::new(
+                    field,
+                    "invalid",
+                    format!("无法读取：{}", e.inner()),
+                    format!("cannot be read: {}", e.inner()),
+                ));
+            }
+            Ok((_, Err(p))) => problems.extend(p),
+            Ok((reference, Ok(ready))) => {
+                let reference = reference.trim().to_owned();
+                if !seen.insert(reference.clone()) {
+                    problems.push(FieldIssue::new(
+                        format!("records[{i}].external_ref"),
+                        "duplicate",
+                        "同一批次中重复",
+                        "appears twice in the batch",
+                    ));
+                }
+                out.push((reference, ready));
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    Ok(out)
+}
+
+/// Checks what needs the database (units exist), then writes every record, or nothing.
+#[allow(clippy::too_many_arguments)]
+fn apply(
+    conn: &mut AnyConnection,
+    actx: &AuditCtx,
+    user_id: &str,
+    kind: ImportKind,
+    source: &str,
+    records: &[serde_json::Value],
+    ready: Vec<(String, Ready)>,
+    trigger_due: &dyn Fn(&mut AnyConnection, NaiveDate) -> Result<NaiveDate, AppError>,
+    dry_run: bool,
+    warnings: Vec<crate::error::FieldError>,
+) -> Result<ImportReport, Tx> {
+    crate::db::lock_key(conn, &format!("import:{}", kind.as_str()))?;
+    let now = crate::store::now();
+    let mut problems = Vec::new();
+    let mut reports = Vec::new();
+    let mut to_write = Vec::new();
+    for (i, (reference, r)) in ready.into_iter().enumerate() {
+        let unit = match &r {
+            Ready::Issue(x, _) => x.unit_id.clone(),
+            Ready::Trigger(x) => x.unit_id.clone(),
+        };
+        let known = crate::api::units::parse_id(&unit)
+            .ok()
+            .map(crate::domain::unit::UnitId);
+        let exists = match known {
+            Some(id) => crate::store::units::get(conn, id)?.is_some(),
+            None => false,
+        };
+        if !exists {
+            problems.push(FieldIssue::new(
+                format!("records[{i}].unit_id"),
+                "unknown_unit",
+                "没有该单位",
+                "no such unit",
+            ));
+        }
+        let print = fingerprint(&records[i]);
+        let before: Option<(String, String)> = import_refs::table
+            .find((kind.as_str(), &reference))
+            .select((import_refs::target_id, import_refs::fingerprint))
+            .first(conn)
+            .optional()?;
+        match before {
+            Some((target, f)) if f == print => reports.push(RecordReport {
+                index: i,
+                external_ref: reference,
+                outcome: RecordOutcome::Unchanged,
+                id: Some(target),
+            }),
+            Some(_) => problems.push(FieldIssue::new(
+                format!("records[{i}].external_ref"),
+                "ref_changed",
+                "该外部编号已导入过，内容不同：导入不修改已有记录",
+                "this reference was imported before with other content: imports change no record",
+            )),
+            None => to_write.push((i, reference, print, r)),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(Tx::App(AppError::Validation(problems)));
+    }
+    let batch = uuid::Uuid::now_v7().to_string();
+    if !to_write.is_empty() {
+        diesel::insert_into(import_batches::table)
+            .values((
+                import_batches::id.eq(&batch),
+                import_batches::kind.eq(kind.as_str()),
+                import_batches::source.eq(source),
+                import_batches::record_count.eq(to_write.len() as i32),
+                import_batches::created_by.eq(Some(user_id)),
+                import_batches::created_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    let created = to_write.len();
+    for (i, reference, print, r) in to_write {
+        let (target, action) = match r {
+            Ready::Issue(rec, steps) => (write_issue(conn, user_id, &rec, &steps)?, "issue.import"),
+            Ready::Trigger(rec) => (
+                write_trigger(conn, user_id, &rec, trigger_due)?,
+                "trigger.import",
+            ),
+        };
+        diesel::insert_into(import_refs::table)
+            .values((
+                import_refs::kind.eq(kind.as_str()),
+                import_refs::external_ref.eq(&reference),
+                import_refs::batch_id.eq(&batch),
+                import_refs::target_id.eq(&target),
+                import_refs::fingerprint.eq(&print),
+            ))
+            .execute(conn)?;
+        let changes = serde_json::json!({"import_batch": {"before": null, "after": batch}, "external_ref": {"before": null, "after": reference}});
+        audit::record(
+            conn,
+            actx,
+            AuditEntry {
+                action,
+                target_type: Some(if action == "issue.import" {
+                    "issue"
+                } else {
+                    "trigger"
+                }),
+                target_id: Some(&target),
+                changes: Some(changes),
+                outcome: "success",
+            },
+        )?;
+        reports.push(RecordReport {
+            index: i,
+            external_ref: reference,
+            outcome: RecordOutcome::Created,
+            id: (!dry_run).then_some(target),
+        });
+    }
+    reports.sort_by_key(|r| r.index);
+    let unchanged = reports.len() - created;
+    if created > 0 {
+        let changes = serde_json::json!({"kind": {"before": null, "after": kind}, "source": {"before": null, "after": source}, "created": {"before": null, "after": created}, "unchanged": {"before": null, "after": unchanged}});
+        audit::record(
+            conn,
+            actx,
+            AuditEntry {
+                action: "import.create",
+                target_type: Some("import_batch"),
+                target_id: Some(&batch),
+                changes: Some(changes),
+                outcome: "success",
+            },
+        )?;
+    }
+    let report = ImportReport {
+        batch_id: (created > 0 && !dry_run).then_some(batch),
+        kind,
+        dry_run,
+        created,
+        unchanged,
+        records: reports,
+        warnings,
+    };
+    if dry_run {
+        // Everything above is rolled back: the report says what would happen.
+        return Err(Tx::DryRun(report));
+    }
+    Ok(report)
+}
+
+fn naive(t: DateTime<Utc>) -> chrono::NaiveDateTime {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6).naive_utc()
+}
+
+fn write_issue(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    r: &IssueRecord,
+    steps: &[Step],
+) -> Result<String, AppError> {
+    crate::db::lock_key(conn, &format!("issues-seq:{}", r.unit_id))?;
+    let last: Option<i32> = issues::table
+        .filter(issues::unit_id.eq(&r.unit_id))
+        .select(diesel::dsl::max(issues::seq))
+        .first(conn)?;
+    let text = |v: &Option<String>| {
+        v.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    let opened = steps.first().map(|s| s.at).unwrap_or_else(Utc::now);
+    let last_at = steps.last().map(|s| s.at).unwrap_or(opened);
+    let at_of = |action: &str| {
+        steps
+            .iter()
+            .find(|s| s.action == action)
+            .map(|s| naive(s.at))
+    };
+    let row = IssueRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        unit_id: r.unit_id.clone(),
+        seq: last.unwrap_or(0) + 1,
+        source: crate::domain::ledger::IssueSource::Manual.as_str().into(),
+        source_reason: Some("导入的历史记录".into()),
+        participation_id: None,
+        segment_type: None,
+        finding_id: None,
+        activity: r.activity.map(|a| a.as_str().into()),
+        found_on: r.found_on,
+        kind: r.kind.as_str().into(),
+        place: text(&r.place),
+        content: text(&r.content),
+        method: text(&r.method),
+        description: r.description.trim().to_owned(),
+        measures: text(&r.measures),
+        immediate: r.immediate,
+        deadline: r.deadline,
+        effect: text(&r.effect),
+        remarks: text(&r.remarks),
+        owner: text(&r.owner),
+        status: r.status.as_str().into(),
+        resolved_at: at_of("resolve"),
+        closed_at: at_of("close"),
+        created_by: Some(user_id.to_owned()),
+        created_at: naive(opened),
+        updated_at: naive(last_at),
+        version: 1,
+    };
+    diesel::insert_into(issues::table)
+        .values(&row)
+        .execute(conn)?;
+    for s in steps {
+        let changes = match s.action {
+            "open" => None,
+            "plan" => Some(
+                serde_json::json!({"status": {"before": s.from, "after": s.to}, "measures": {"before": null, "after": row.measures}, "deadline": {"before": null, "after": row.deadline}}),
+            ),
+            "resolve" => Some(
+                serde_json::json!({"status": {"before": s.from, "after": s.to}, "effect": {"before": null, "after": row.effect}}),
+            ),
+            _ => Some(serde_json::json!({"status": {"before": s.from, "after": s.to}})),
+        };
+        crate::store::issues::insert_event(
+            conn,
+            &IssueEventRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                issue_id: row.id.clone(),
+                action: s.action.into(),
+                from_status: s.from.map(|f| f.as_str().into()),
+                to_status: s.to.as_str().into(),
+                reason: (s.action == "open" || s.action == "withdraw")
+                    .then(|| "导入的历史记录".to_owned()),
+                changes: changes.map(|c| c.to_string()),
+                actor_id: Some(user_id.to_owned()),
+                at: naive(s.at),
+            },
+        )?;
+    }
+    Ok(row.id)
+}
+
+fn write_trigger(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    r: &TriggerRecord,
+    due: &dyn Fn(&mut AnyConnection, NaiveDate) -> Result<NaiveDate, AppError>,
+) -> Result<String, AppError> {
+    let due_on = match r.due_on {
+        Some(d) => d,
+        None => due(conn, r.raised_on)?,
+    };
+    let row = crate::store::schedules::TriggerRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        unit_id: r.unit_id.clone(),
+        reason: r.reason.as_str().into(),
+        description: r.description.trim().to_owned(),
+        raised_on: r.raised_on,
+        due_on,
+        created_by: Some(user_id.to_owned()),
+        created_at: crate::domain::calendar::start_of_day_naive(r.raised_on)
+            + chrono::Duration::hours(9),
+    };
+    crate::store::schedules::insert_trigger(conn, &row)?;
+    Ok(row.id)
+}
+
+/// A batch to import.
+struct Batch {
+    kind: ImportKind,
+    source: &'static str,
+    records: Vec<serde_json::Value>,
+    dry_run: bool,
+    warnings: Vec<crate::error::FieldError>,
+}
+
+async fn run_import(
+    pool: &DbPool,
+    config: &Config,
+    actx: AuditCtx,
+    user_id: String,
+    batch: Batch,
+) -> Result<ImportReport, AppError> {
+    let Batch {
+        kind,
+        source,
+        records,
+        dry_run,
+        warnings,
+    } = batch;
+    if records.is_empty() || records.len() > 5000 {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "records",
+            "count",
+            "须为 1 到 5000 条",
+            "1–5000 records",
+        )]));
+    }
+    let ready = parse_records(kind, &records, Utc::now())?;
+    let (days, count) = (
+        config.immediate_response_days,
+        config.day_count("immediate_response"),
+    );
+    crate::db::run(pool, move |conn| {
+        let calendar = crate::store::reports::calendar_for(conn, count)?;
+        let due =
+            move |_: &mut AnyConnection, raised: NaiveDate| Ok(calendar.add(raised, days, count));
+        match write_transaction(conn, |conn| {
+            apply(
+                conn, &actx, &user_id, kind, source, &records, ready, &due, dry_run, warnings,
+            )
+        }) {
+            Ok(report) => Ok(report),
+            Err(Tx::DryRun(report)) => Ok(report),
+            Err(Tx::App(e)) => Err(e),
+        }
+    })
+    .await
+}
+
+/// Imports past records of one kind, all or nothing (coordinator, admin). A record whose
+/// `external_ref` was imported before with the same content is reported `unchanged`; with other
+/// content it is refused. Any refused record refuses the whole batch with a 422 naming each
+/// record and field (`records[3].closed_at`). `dry_run` checks and reports without writing.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "create_import",
+    request_body(content = CreateImport, content_type = "application/json"),
+    responses(
+        (status = 200, description = "A dry run: what would happen", body = ImportReport),
+        (status = 201, description = "Imported: what each record became", body = ImportReport),
+        BodyErrors, AuthErrors, CommonErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[post("/imports")]
+pub async fn create_import(
+    ctx: RequestCtx,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    config: web::Data<Config>,
+    body: JsonBody<CreateImport>,
+) -> Result<HttpResponse, AppError> {
+    policy::import_records(&user)?;
+    let b = body.into_inner()?;
+    let actx = ctx.audit(Some(&user));
+    let batch = Batch {
+        kind: b.kind,
+        source: "json",
+        records: b.records,
+        dry_run: b.dry_run,
+        warnings: Vec::new(),
+    };
+    let report = run_import(&pool, &config, actx, user.id.clone(), batch).await?;
+    Ok(respond(report))
+}
+
+fn respond(report: ImportReport) -> HttpResponse {
+    if report.dry_run || report.created == 0 {
+        HttpResponse::Ok().json(report)
+    } else {
+        HttpResponse::Created().json(report)
+    }
+}
+
+/// Query parameters of an Annex 2 import.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct Annex2Params {
+    /// The unit whose lists these are.
+    #[param(value_type = String, format = Uuid)]
+    pub unit_id: Option<String>,
+    /// The activity (default: read from 参与活动名称).
+    #[param(value_type = Option<Activity>)]
+    pub activity: Option<String>,
+    /// Check and report without writing.
+    #[param(value_type = Option<bool>)]
+    pub dry_run: Option<String>,
+}
+
+/// The largest Annex 2 file accepted.
+const ANNEX2_MAX_BYTES: usize = 8 * 1024 * 1024;
+
+fn strip_csv_guard(s: &str) -> String {
+    // The export writes `'=…` for cells that look like formulas; read them back as written.
+    match s.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_owned(),
+        _ => s.to_owned(),
+    }
+}
+
+fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, AppError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_owned(),
+        Err(_) => {
+            let (t, _, bad) = encoding_rs::GB18030.decode(bytes);
+            if bad {
+                return Err(AppError::MalformedBody("neither UTF-8 nor GB18030".into()));
+            }
+            t.into_owned()
+        }
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut grid = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(|e| AppError::MalformedBody(format!("CSV: {e}")))?;
+        grid.push(
+            rec.iter()
+                .map(|c| {
+                    if c.trim().is_empty() {
+                        Cell::Empty
+                    } else {
+                        Cell::Text(strip_csv_guard(c))
+                    }
+                })
+                .collect(),
+        );
+    }
+    Ok(grid)
+}
+
+fn xlsx_grid(bytes: Vec<u8>) -> Result<Vec<Vec<Cell>>, AppError> {
+    use calamine::{Data, Reader};
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes))
+        .map_err(|e| AppError::MalformedBody(format!("XLSX: {e}")))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or_else(|| AppError::MalformedBody("XLSX: no worksheet".into()))?
+        .map_err(|e| AppError::MalformedBody(format!("XLSX: {e}")))?;
+    let (r0, c0) = range.start().unwrap_or((0, 0));
+    let mut grid: Vec<Vec<Cell>> = vec![Vec::new(); r0 as usize];
+    for row in range.rows() {
+        let mut cells: Vec<Cell> = vec![Cell::Empty; c0 as usize];
+        cells.extend(row.iter().map(|d| {
+            match d {
+                Data::String(s) => Cell::Text(s.clone()),
+                Data::Float(f) => Cell::Number(*f),
+                Data::Int(i) => Cell::Number(*i as f64),
+                // An Excel serial day number (1900 date system); the time of day is dropped.
+                Data::DateTime(dt) => NaiveDate::from_ymd_opt(1899, 12, 30)
+                    .and_then(|base| {
+                        base.checked_add_days(
+                            chrono::Days::new(dt.as_f64().max(0.0).floor() as u64),
+                        )
+                    })
+                    .map(Cell::Date)
+                    .unwrap_or(Cell::Empty),
+                Data::DateTimeIso(s) => {
+                    NaiveDate::parse_from_str(s.get(..10).unwrap_or(""), "%Y-%m-%d")
+                        .map(Cell::Date)
+                        .unwrap_or_else(|_| Cell::Text(s.clone()))
+                }
+                Data::Bool(b) => Cell::Text(b.to_string()),
+                _ => Cell::Empty,
+            }
+        }));
+        grid.push(cells);
+    }
+    Ok(grid)
+}
+
+/// The start of the period a header's 时间 names (`2022年第二季度`, `2022年6月`, `2022年`).
+fn period_start(period: &str) -> Option<NaiveDate> {
+    let p = annex2::normalize(period);
+    let year: i32 = p
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    let quarter = ["一", "二", "三", "四"]
+        .iter()
+        .position(|q| p.contains(&format!("第{q}季度")))
+        .map(|q| q as u32 + 1)
+        .or_else(|| {
+            p.find(['Q', 'q'])
+                .and_then(|i| p[i + 1..].chars().next())
+                .and_then(|c| c.to_digit(10))
+                .filter(|q| (1..=4).contains(q))
+        });
+    let month = p
+        .split_once('年')
+        .and_then(|(_, rest)| rest.split_once('月'))
+        .and_then(|(m, _)| m.trim().parse::<u32>().ok());
+    let m = match (quarter, month) {
+        (Some(q), _) => 3 * (q - 1) + 1,
+        (None, Some(m)) => m,
+        _ => 1,
+    };
+    NaiveDate::from_ymd_opt(year, m, 1)
+        .filter(|d| (2000..=2099).contains(&chrono::Datelike::year(d)))
+}
+
+fn activity_of(name: &str) -> Option<Activity> {
+    if name.contains("走流程") || name.contains("坐窗口") {
+        Some(Activity::Window)
+    } else if name.contains("执法") {
+        Some(Activity::Enforcement)
+    } else if name.contains("投诉") {
+        Some(Activity::Complaint)
+    } else {
+        None
+    }
+}
+
+/// Imports a unit's Annex 2 lists (问题清单、需求清单和解决措施清单) as the office filled them in
+/// (coordinator, admin): XLSX, or CSV in UTF-8 (with or without BOM) or GB18030; sent as
+/// `application/octet-stream`, the file's first bytes tell which. Merged header
+/// cells, blank rows, dates typed as text and full-width digits are read; a row without a
+/// problem or a demand refuses the file with its row number; a deadline that cannot be read is
+/// kept in 备注 as written and reported in `warnings`. Each row becomes an issue of the unit
+/// (two when it holds both a problem and a demand): open, rectifying (measures and a deadline)
+/// or resolved (and an effect). Re-importing the same file changes nothing.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "create_annex2_import",
+    params(Annex2Params),
+    request_body(description = "The spreadsheet", content(
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (Vec<u8> = "application/octet-stream"),
+        (String = "text/csv", example = "填报单位：区市场监管局,,,,,负责人姓名：王建国\n序号,参与活动地点,体验内容,体验方式,发现问题,企业群众或一线工作人员反映的需求,拟采取的解决措施,完成时限,整改效果,备注\n1,区政务服务中心,办理营业执照,现场体验,窗口材料清单未更新,,更新清单,2022年6月底,已更新,\n"),
+    )),
+    responses(
+        (status = 200, description = "A dry run, or nothing new: what each row became", body = ImportReport),
+        (status = 201, description = "Imported", body = ImportReport),
+        ParameterErrors, BodyErrors, AuthErrors, CommonErrors,
+    ),
+    security(("bearer" = []))
+)]
+#[post("/imports/annex2")]
+pub async fn create_annex2_import(
+    req: HttpRequest,
+    ctx: RequestCtx,
+    user: AuthUser,
+    pool: web::Data<DbPool>,
+    config: web::Data<Config>,
+    params: web::Query<Annex2Params>,
+    payload: web::Payload,
+) -> Result<HttpResponse, AppError> {
+    policy::import_records(&user)?;
+    let p = params.into_inner();
+    let mut q = Params::default();
+    let unit = q.uuid("unit_id", p.unit_id.as_deref());
+    let activity: Option<Activity> = q.enumeration("activity", p.activity.as_deref());
+    let dry_run = q.boolean("dry_run", p.dry_run.as_deref()).unwrap_or(false);
+    if p.unit_id.is_none() {
+        q.refuse(FieldIssue::new("unit_id", "required", "必填", "required"));
+    }
+    q.finish()?;
+    let unit =
+        unit.ok_or_else(|| AppError::invalid_parameter("unit_id", "required", "必填", "required"))?;
+    let media = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let declared_xlsx =
+        media.starts_with("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let octets = media.starts_with("application/octet-stream");
+    if !declared_xlsx && !octets && !media.starts_with("text/csv") {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let file = crate::api::hotline_import::spool(payload, ANNEX2_MAX_BYTES).await?;
+    let bytes = web::block(move || {
+        use std::io::{Read, Seek};
+        let mut f = file;
+        let mut buf = Vec::new();
+        f.rewind()
+            .and_then(|_| f.read_to_end(&mut buf))
+            .map(|_| buf)
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?
+    .map_err(|e| AppError::internal(e.to_string()))?;
+    // A file sent as plain octets is told apart by its first bytes (an XLSX is a ZIP).
+    let is_xlsx = declared_xlsx || (octets && bytes.starts_with(b"PK\x03\x04"));
+    let grid = web::block(move || {
+        if is_xlsx {
+            xlsx_grid(bytes)
+        } else {
+            csv_grid(&bytes)
+        }
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))??;
+    let sheet = annex2::read(&grid).map_err(AppError::Validation)?;
+    let activity = activity.or_else(|| activity_of(&sheet.heading.activity));
+    let today = crate::domain::calendar::local_date(Utc::now());
+    let start = period_start(&sheet.heading.period)
+        .filter(|d| *d <= today)
+        .unwrap_or(today);
+    let mut records = Vec::new();
+    for row in &sheet.rows {
+        for (kind, text) in [
+            (IssueKind::Problem, &row.problem),
+            (IssueKind::Demand, &row.demand),
+        ] {
+            if text.is_empty() {
+                continue;
+            }
+            let found_on = row.deadline.map_or(start, |d| d.min(start));
+            let planned = !row.measures.is_empty() && row.deadline.is_some();
+            let status = if planned && !row.effect.is_empty() {
+                IssueStatus::Resolved
+            } else if planned {
+                IssueStatus::Rectifying
+            } else {
+                IssueStatus::Open
+            };
+            let opened =
+                crate::domain::calendar::start_of_day(found_on) + chrono::Duration::hours(9);
+            let content = serde_json::json!([
+                unit,
+                kind,
+                &row.place,
+                &row.content,
+                &row.method,
+                text,
+                &row.measures,
+                row.deadline,
+                &row.effect,
+                &row.remarks
+            ]);
+            let reference = format!("annex2:{}", &fingerprint(&content)[..32]);
+            let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
+            records.push(serde_json::json!({
+                "external_ref": reference, "unit_id": unit, "activity": activity, "kind": kind, "description": text,
+                "place": opt(&row.place), "content": opt(&row.content), "method": opt(&row.method),
+                "measures": opt(&row.measures), "deadline": row.deadline, "effect": opt(&row.effect), "remarks": opt(&row.remarks),
+                "found_on": found_on, "status": status, "opened_at": opened,
+                "resolved_at": (status == IssueStatus::Resolved).then_some(opened),
+            }));
+        }
+    }
+    let lang = crate::i18n::Lang::of(&req);
+    let warnings = sheet
+        .warnings
+        .iter()
+        .map(|w| crate::error::FieldError {
+            field: w.field.clone(),
+            code: w.code.to_owned(),
+            message: lang.pick(&w.zh, &w.en).to_owned(),
+        })
+        .collect();
+    let actx = ctx.audit(Some(&user));
+    let batch = Batch {
+        kind: ImportKind::Issues,
+        source: "annex2",
+        records,
+        dry_run,
+        warnings,
+    };
+    let report = run_import(&pool, &config, actx, user.id.clone(), batch).await?;
+    Ok(respond(report))
+}

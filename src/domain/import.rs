@@ -1,0 +1,504 @@
+//! Importing past records (a district adopting mid-year): the shapes of imported records with
+//! the historical times the server normally sets itself, and the checks that those times are
+//! not in the future and follow each other (found before opened, resolved before closed…).
+//! Each imported issue becomes the lifecycle it went through, step by step, so that what reads
+//! histories (compliance checks as of a date, re-checks) treats it like one kept here.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::calendar::local_date;
+use super::ledger::{IssueKind, IssueStatus};
+use super::unit::Activity;
+use super::Problem;
+
+crate::text_enum! {
+    /// What an import brings in.
+    pub enum ImportKind {
+        /// Ledger issues (问题台账) with their lifecycle.
+        Issues => "issues",
+        /// Immediate-experience triggers (R8).
+        Triggers => "triggers",
+    }
+}
+
+/// A past issue.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_ref": "SCJG-2026-Q1-003", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "activity": "window", "kind": "problem", "description": "窗口材料清单未更新", "measures": "更新清单", "deadline": "2026-03-31", "effect": "已更新", "found_on": "2026-02-10", "status": "closed", "resolved_at": "2026-03-20T02:00:00Z", "closed_at": "2026-03-25T02:00:00Z"}))]
+pub struct IssueRecord {
+    /// The record's id in the source (the office's file, the old system): a re-import with the
+    /// same reference changes nothing. 1–200 characters.
+    pub external_ref: String,
+    /// The unit.
+    #[schema(format = Uuid)]
+    pub unit_id: String,
+    /// The activity (its lead reviews it).
+    pub activity: Option<Activity>,
+    /// Problem or demand.
+    pub kind: IssueKind,
+    /// The problem or demand, 1–1000 characters.
+    pub description: String,
+    /// 参与活动地点.
+    pub place: Option<String>,
+    /// 体验内容.
+    pub content: Option<String>,
+    /// 体验方式.
+    pub method: Option<String>,
+    /// 拟采取的解决措施.
+    pub measures: Option<String>,
+    /// 完成时限.
+    pub deadline: Option<NaiveDate>,
+    /// 整改效果.
+    pub effect: Option<String>,
+    /// 备注.
+    pub remarks: Option<String>,
+    /// The owner.
+    pub owner: Option<String>,
+    /// 立行立改.
+    #[serde(default)]
+    pub immediate: bool,
+    /// When it was found (local date).
+    pub found_on: NaiveDate,
+    /// The state it reached.
+    pub status: IssueStatus,
+    /// When it went on the ledger (default: 09:00 Beijing time on `found_on`).
+    pub opened_at: Option<DateTime<Utc>>,
+    /// When measures and the deadline were set (default: when opened).
+    pub planned_at: Option<DateTime<Utc>>,
+    /// When the unit reported it resolved (`resolved`, `closed`, `passed`).
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// When it was closed (销号; `closed`, `passed`).
+    pub closed_at: Option<DateTime<Utc>>,
+    /// When the re-check (回头看) passed (`passed`).
+    pub rechecked_at: Option<DateTime<Utc>>,
+    /// When it was withdrawn (`withdrawn`), with `remarks` saying why.
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+/// A past trigger.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_ref": "TRG-2026-007", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "reason": "important_date", "description": "开学季办件高峰", "raised_on": "2026-02-20", "due_on": "2026-02-27"}))]
+pub struct TriggerRecord {
+    /// The record's id in the source.
+    pub external_ref: String,
+    /// The unit.
+    #[schema(format = Uuid)]
+    pub unit_id: String,
+    /// Why.
+    pub reason: super::trigger::TriggerReason,
+    /// What happened, 1–1000 characters.
+    pub description: String,
+    /// When it was raised (local date).
+    pub raised_on: NaiveDate,
+    /// When it had to be answered (default: by the rule in force, R8).
+    pub due_on: Option<NaiveDate>,
+}
+
+/// One step of an imported issue's life: the action, the state it led to, when.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    /// `open`, `plan`, `resolve`, `close`, `pass_recheck`, `withdraw`.
+    pub action: &'static str,
+    /// The state before.
+    pub from: Option<IssueStatus>,
+    /// The state after.
+    pub to: IssueStatus,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+fn problem(i: usize, field: &str, code: &'static str, zh: String, en: String) -> Problem {
+    Problem::new(format!("records[{i}].{field}"), code, zh, en)
+}
+
+/// Checks an issue record (`i`th of the import) at `now` and gives the steps it went
+/// through, or every problem, each naming the record and the field.
+pub fn issue_steps(
+    i: usize,
+    r: &IssueRecord,
+    now: DateTime<Utc>,
+) -> Result<Vec<Step>, Vec<Problem>> {
+    use IssueStatus as S;
+    let mut out = Vec::new();
+    let today = local_date(now);
+    let text_len =
+        |v: &Option<String>, max: usize| v.as_deref().is_some_and(|s| s.chars().count() > max);
+    if r.external_ref.trim().is_empty() || r.external_ref.chars().count() > 200 {
+        out.push(problem(
+            i,
+            "external_ref",
+            "length",
+            "须为 1 到 200 个字符".into(),
+            "must be 1–200 characters".into(),
+        ));
+    }
+    let n = r.description.trim().chars().count();
+    if n == 0 || n > 1000 {
+        out.push(problem(
+            i,
+            "description",
+            "length",
+            "须为 1 到 1000 个字符".into(),
+            "must be 1–1000 characters".into(),
+        ));
+    }
+    for (field, v, max) in [
+        ("place", &r.place, 200),
+        ("content", &r.content, 500),
+        ("method", &r.method, 200),
+        ("measures", &r.measures, 1000),
+        ("effect", &r.effect, 1000),
+        ("remarks", &r.remarks, 1000),
+        ("owner", &r.owner, 100),
+    ] {
+        if text_len(v, max) {
+            out.push(problem(
+                i,
+                field,
+                "too_long",
+                format!("至多 {max} 个字符"),
+                format!("at most {max} characters"),
+            ));
+        }
+    }
+    if r.found_on > today {
+        out.push(problem(
+            i,
+            "found_on",
+            "future",
+            "不能晚于今天".into(),
+            "must not be in the future".into(),
+        ));
+    }
+    let opened = r
+        .opened_at
+        .unwrap_or_else(|| super::calendar::start_of_day(r.found_on) + chrono::Duration::hours(9));
+    let planned = r.planned_at.unwrap_or(opened);
+    let times = [
+        ("opened_at", Some(opened)),
+        ("planned_at", r.planned_at),
+        ("resolved_at", r.resolved_at),
+        ("closed_at", r.closed_at),
+        ("rechecked_at", r.rechecked_at),
+        ("withdrawn_at", r.withdrawn_at),
+    ];
+    for (field, t) in times {
+        if t.is_some_and(|t| t > now) {
+            out.push(problem(
+                i,
+                field,
+                "future",
+                "不能晚于当前时间".into(),
+                "must not be in the future".into(),
+            ));
+        }
+    }
+    if local_date(opened) < r.found_on {
+        out.push(problem(
+            i,
+            "opened_at",
+            "before_found",
+            "不能早于发现日期".into(),
+            "must not be before found_on".into(),
+        ));
+    }
+    // The times each state needs, and none it does not.
+    let reached = |s: S| -> bool {
+        let order = |x: S| match x {
+            S::Open => 0,
+            S::Rectifying => 1,
+            S::Resolved => 2,
+            S::Closed => 3,
+            S::Passed => 4,
+            S::Withdrawn => 0,
+        };
+        r.status != S::Withdrawn && order(r.status) >= order(s)
+    };
+    let planned_step = !r.immediate || r.measures.is_some() || r.deadline.is_some();
+    let need = |field: &str, present: bool, needed: bool, out: &mut Vec<Problem>| {
+        if needed && !present {
+            out.push(problem(
+                i,
+                field,
+                "required",
+                format!("状态为 {} 时必填", r.status.as_str()),
+                format!("required when the status is {}", r.status.as_str()),
+            ));
+        }
+        if !needed && present {
+            out.push(problem(
+                i,
+                field,
+                "not_allowed",
+                format!("状态为 {} 时不应填写", r.status.as_str()),
+                format!("not allowed when the status is {}", r.status.as_str()),
+            ));
+        }
+    };
+    let rectified = reached(S::Rectifying) && planned_step;
+    if rectified {
+        need(
+            "measures",
+            r.measures.as_deref().is_some_and(|m| !m.trim().is_empty()),
+            true,
+            &mut out,
+        );
+        need("deadline", r.deadline.is_some(), true, &mut out);
+    }
+    need(
+        "planned_at",
+        r.planned_at.is_some(),
+        r.planned_at.is_some() && rectified,
+        &mut out,
+    );
+    need(
+        "resolved_at",
+        r.resolved_at.is_some(),
+        reached(S::Resolved),
+        &mut out,
+    );
+    if reached(S::Resolved) {
+        need(
+            "effect",
+            r.effect.as_deref().is_some_and(|m| !m.trim().is_empty()),
+            true,
+            &mut out,
+        );
+    }
+    need(
+        "closed_at",
+        r.closed_at.is_some(),
+        reached(S::Closed),
+        &mut out,
+    );
+    need(
+        "rechecked_at",
+        r.rechecked_at.is_some(),
+        reached(S::Passed),
+        &mut out,
+    );
+    need(
+        "withdrawn_at",
+        r.withdrawn_at.is_some(),
+        r.status == S::Withdrawn,
+        &mut out,
+    );
+    if r.deadline.is_some_and(|d| d < r.found_on) {
+        out.push(problem(
+            i,
+            "deadline",
+            "before_found",
+            "不能早于发现日期".into(),
+            "must not be before found_on".into(),
+        ));
+    }
+    // Each step after the one before.
+    let mut chain: Vec<(&str, DateTime<Utc>)> = vec![("opened_at", opened)];
+    if rectified {
+        chain.push(("planned_at", planned));
+    }
+    for (field, t) in [
+        ("resolved_at", r.resolved_at),
+        ("closed_at", r.closed_at),
+        ("rechecked_at", r.rechecked_at),
+        ("withdrawn_at", r.withdrawn_at),
+    ] {
+        if let Some(t) = t {
+            chain.push((field, t));
+        }
+    }
+    for w in chain.windows(2) {
+        if w[1].1 < w[0].1 {
+            out.push(problem(
+                i,
+                w[1].0,
+                "out_of_order",
+                format!("不能早于 {}", w[0].0),
+                format!("must not be before {}", w[0].0),
+            ));
+        }
+    }
+    if !out.is_empty() {
+        return Err(out);
+    }
+    let mut steps = vec![Step {
+        action: "open",
+        from: None,
+        to: S::Open,
+        at: opened,
+    }];
+    let mut state = S::Open;
+    let mut go = |action: &'static str, to: S, at: DateTime<Utc>, steps: &mut Vec<Step>| {
+        steps.push(Step {
+            action,
+            from: Some(state),
+            to,
+            at,
+        });
+        state = to;
+    };
+    if rectified {
+        go("plan", S::Rectifying, planned, &mut steps);
+    }
+    if let Some(t) = r.resolved_at {
+        go("resolve", S::Resolved, t, &mut steps);
+    }
+    if let Some(t) = r.closed_at {
+        go("close", S::Closed, t, &mut steps);
+    }
+    if let Some(t) = r.rechecked_at {
+        go("pass_recheck", S::Passed, t, &mut steps);
+    }
+    if let Some(t) = r.withdrawn_at {
+        go("withdraw", S::Withdrawn, t, &mut steps);
+    }
+    Ok(steps)
+}
+
+/// Checks a trigger record.
+pub fn check_trigger(i: usize, r: &TriggerRecord, now: DateTime<Utc>) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if r.external_ref.trim().is_empty() || r.external_ref.chars().count() > 200 {
+        out.push(problem(
+            i,
+            "external_ref",
+            "length",
+            "须为 1 到 200 个字符".into(),
+            "must be 1–200 characters".into(),
+        ));
+    }
+    let n = r.description.trim().chars().count();
+    if n == 0 || n > 1000 {
+        out.push(problem(
+            i,
+            "description",
+            "length",
+            "须为 1 到 1000 个字符".into(),
+            "must be 1–1000 characters".into(),
+        ));
+    }
+    if r.raised_on > local_date(now) {
+        out.push(problem(
+            i,
+            "raised_on",
+            "future",
+            "不能晚于今天".into(),
+            "must not be in the future".into(),
+        ));
+    }
+    if r.due_on.is_some_and(|d| d < r.raised_on) {
+        out.push(problem(
+            i,
+            "due_on",
+            "before_raised",
+            "不能早于提出日期".into(),
+            "must not be before raised_on".into(),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn closed() -> IssueRecord {
+        serde_json::from_value(serde_json::json!({"external_ref": "R1", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "kind": "problem", "description": "窗口材料清单未更新", "measures": "更新清单", "deadline": "2026-03-31", "effect": "已更新", "found_on": "2026-02-10", "status": "closed", "resolved_at": "2026-03-20T02:00:00Z", "closed_at": "2026-03-25T02:00:00Z"})).unwrap()
+    }
+
+    const NOW: &str = "2026-07-01T04:00:00Z";
+
+    #[test]
+    fn a_closed_issue_becomes_its_four_steps() {
+        let steps = issue_steps(0, &closed(), at(NOW)).unwrap();
+        let names: Vec<_> = steps.iter().map(|s| (s.action, s.to)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("open", IssueStatus::Open),
+                ("plan", IssueStatus::Rectifying),
+                ("resolve", IssueStatus::Resolved),
+                ("close", IssueStatus::Closed)
+            ]
+        );
+        // Opened at 09:00 Beijing time on the day found.
+        assert_eq!(steps[0].at, at("2026-02-10T01:00:00Z"));
+        assert_eq!(steps[3].at, at("2026-03-25T02:00:00Z"));
+    }
+
+    #[test]
+    fn times_in_the_future_or_out_of_order_name_the_record_and_field() {
+        let mut r = closed();
+        r.closed_at = Some(at("2026-03-19T00:00:00Z"));
+        let e = issue_steps(3, &r, at(NOW)).unwrap_err();
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code),
+            ("records[3].closed_at", "out_of_order")
+        );
+        let mut r = closed();
+        r.closed_at = Some(at("2026-07-01T04:00:01Z"));
+        let e = issue_steps(0, &r, at(NOW)).unwrap_err();
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code),
+            ("records[0].closed_at", "future")
+        );
+        let mut r = closed();
+        r.found_on = NaiveDate::from_ymd_opt(2026, 7, 2).unwrap();
+        let e = issue_steps(0, &r, at(NOW)).unwrap_err();
+        assert!(e
+            .iter()
+            .any(|p| p.field == "records[0].found_on" && p.code == "future"));
+        // Exactly now is allowed; a second later is not.
+        let mut r = closed();
+        r.closed_at = Some(at(NOW));
+        assert!(issue_steps(0, &r, at(NOW)).is_ok());
+    }
+
+    #[test]
+    fn each_state_needs_its_times_and_no_others() {
+        let mut r = closed();
+        r.status = IssueStatus::Rectifying;
+        let e = issue_steps(0, &r, at(NOW)).unwrap_err();
+        let fields: Vec<_> = e.iter().map(|p| (p.field.as_str(), p.code)).collect();
+        assert!(
+            fields.contains(&("records[0].resolved_at", "not_allowed"))
+                && fields.contains(&("records[0].closed_at", "not_allowed")),
+            "{fields:?}"
+        );
+        let mut r = closed();
+        r.status = IssueStatus::Passed;
+        let e = issue_steps(0, &r, at(NOW)).unwrap_err();
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code),
+            ("records[0].rechecked_at", "required")
+        );
+        let mut r = closed();
+        r.measures = None;
+        let e = issue_steps(0, &r, at(NOW)).unwrap_err();
+        assert_eq!(e[0].field, "records[0].measures");
+        // An immediate issue may go from open to resolved without a plan.
+        let mut r = closed();
+        r.immediate = true;
+        r.measures = None;
+        r.deadline = None;
+        let steps = issue_steps(0, &r, at(NOW)).unwrap();
+        assert_eq!(
+            steps.iter().map(|s| s.action).collect::<Vec<_>>(),
+            vec!["open", "resolve", "close"]
+        );
+        // Open: nothing but the opening.
+        let mut r = closed();
+        r.status = IssueStatus::Open;
+        r.resolved_at = None;
+        r.closed_at = None;
+        r.effect = None;
+        assert_eq!(issue_steps(0, &r, at(NOW)).unwrap().len(), 1);
+    }
+}

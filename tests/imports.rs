@@ -1,0 +1,367 @@
+//! Imports of past records: JSON batches with historical times (all or nothing, dry runs,
+//! idempotent on external references, times checked), and the offices' own Annex 2
+//! spreadsheets (XLSX with merged cells and text dates, GB18030 CSV) that export back to the
+//! same rows.
+
+mod common;
+
+use actix_web::http::Method;
+use common::TestApp;
+use serde_json::{json, Value};
+
+async fn cast(app: &TestApp) -> (String, String, String, String) {
+    let admin = app.admin_token().await;
+    let office = app.unit_named("区营商办").await.id.to_string();
+    let (_, coord) = app
+        .user_with_token(&admin, "yss.coord", "coordinator", Some(&office), None)
+        .await;
+    let unit = app.unit_named("区市场监管局").await.id.to_string();
+    let (_, clerk) = app
+        .user_with_token(&admin, "scjg.clerk", "unit", Some(&unit), None)
+        .await;
+    (admin, coord, unit, clerk)
+}
+
+fn issue(unit: &str, reference: &str, status: &str) -> Value {
+    let mut r = json!({"external_ref": reference, "unit_id": unit, "activity": "window", "kind": "problem",
+        "description": format!("历史问题 {reference}"), "found_on": "2026-02-10"});
+    let plan = json!({"measures": "更新清单", "deadline": "2026-03-31"});
+    let extra = match status {
+        "open" => json!({}),
+        "rectifying" => plan,
+        "closed" => {
+            json!({"measures": "更新清单", "deadline": "2026-03-31", "effect": "已更新", "resolved_at": "2026-03-20T02:00:00Z", "closed_at": "2026-03-25T02:00:00Z"})
+        }
+        "passed" => {
+            json!({"measures": "更新清单", "deadline": "2026-03-31", "effect": "已更新", "resolved_at": "2026-03-20T02:00:00Z", "closed_at": "2026-03-25T02:00:00Z", "rechecked_at": "2026-06-25T02:00:00Z"})
+        }
+        _ => unreachable!(),
+    };
+    for (k, v) in extra.as_object().unwrap() {
+        r[k] = v.clone();
+    }
+    r["status"] = json!(status);
+    r
+}
+
+async fn import(app: &TestApp, token: &str, body: Value) -> common::Resp {
+    app.call(Method::POST, "/api/v1/imports", token, Some(body))
+        .await
+}
+
+fn issue_count(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    frontline::db::schema::issues::table
+        .count()
+        .get_result(&mut app.db())
+        .unwrap()
+}
+
+both_backends! {
+    async fn past_issues_import_all_or_nothing_once_with_their_history(app: TestApp) {
+        let (admin, coord, unit, clerk) = cast(app).await;
+        let records = vec![issue(&unit, "H-1", "open"), issue(&unit, "H-2", "rectifying"), issue(&unit, "H-3", "closed"), issue(&unit, "H-4", "passed")];
+        // Only the coordinator and admins import.
+        let res = import(app, &clerk, json!({"kind": "issues", "records": records})).await;
+        assert_eq!(res.status, 403);
+        res.problem();
+
+        // A dry run reports and writes nothing.
+        let res = import(app, &coord, json!({"kind": "issues", "dry_run": true, "records": records})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let report: Value = res.json();
+        assert_eq!((report["created"].as_u64(), report["batch_id"].clone()), (Some(4), Value::Null));
+        assert_eq!(issue_count(app), 0);
+
+        let res = import(app, &coord, json!({"kind": "issues", "records": records})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let report: Value = res.json();
+        assert_eq!(report["created"], 4);
+        assert!(report["batch_id"].is_string());
+        let ids: Vec<String> = report["records"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+        assert_eq!(app.last_audit().action, "import.create");
+
+        // First-class records: their state, their numbers, their history step by step.
+        let closed: Value = app.call(Method::GET, &format!("/api/v1/issues/{}", ids[2]), &coord, None).await.json();
+        assert_eq!(closed["status"], "closed");
+        assert_eq!(closed["seq"], 3);
+        let history: Value = app.call(Method::GET, &format!("/api/v1/issues/{}/history", ids[2]), &coord, None).await.json();
+        let steps: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+        assert_eq!(steps, vec!["open", "plan", "resolve", "close"]);
+        let passed: Value = app.call(Method::GET, &format!("/api/v1/issues/{}", ids[3]), &clerk, None).await.json();
+        assert_eq!(passed["status"], "passed");
+        // The rectifying one is overdue (its deadline passed): it shows in the overdue list.
+        let overdue: Value = app.call(Method::GET, &format!("/api/v1/issues?unit_id={unit}&overdue=true"), &coord, None).await.json();
+        let overdue_ids: Vec<&str> = overdue["items"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+        assert_eq!(overdue_ids, vec![ids[1].as_str()]);
+
+        // Re-importing the batch changes nothing.
+        let before = (issue_count(app), app.audit_count());
+        let res = import(app, &coord, json!({"kind": "issues", "records": records})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let report: Value = res.json();
+        assert_eq!((report["created"].as_u64(), report["unchanged"].as_u64()), (Some(0), Some(4)));
+        assert_eq!(report["records"][2]["id"], ids[2].as_str());
+        assert_eq!((issue_count(app), app.audit_count()), before);
+
+        // One bad record refuses the batch, naming the record and the field.
+        let mut bad = issue(&unit, "H-6", "closed");
+        bad["closed_at"] = json!("2026-03-19T00:00:00Z");
+        let res = import(app, &admin, json!({"kind": "issues", "records": [issue(&unit, "H-5", "open"), bad]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        let e = res.problem().errors.unwrap();
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("records[1].closed_at", "out_of_order"));
+        assert_eq!(issue_count(app), before.0, "nothing written");
+        // So do a time in the future, an unknown unit, a changed record under a known
+        // reference, a reference twice, and a field that cannot be read.
+        let mut future = issue(&unit, "H-7", "open");
+        future["opened_at"] = json!("2099-01-01T00:00:00Z");
+        let mut changed = issue(&unit, "H-1", "open");
+        changed["description"] = json!("改过的描述");
+        let mut bad_date = issue(&unit, "H-8", "open");
+        bad_date["found_on"] = json!("2026-02-30");
+        let res = import(app, &coord, json!({"kind": "issues", "records": [future, issue("0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "H-9", "open"), changed, issue(&unit, "H-10", "open"), issue(&unit, "H-10", "open"), bad_date]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        let e: Vec<(String, String)> = res.problem().errors.unwrap().into_iter().map(|e| (e.field, e.code)).collect();
+        assert!(e.contains(&("records[0].opened_at".into(), "future".into())), "{e:?}");
+        assert!(e.contains(&("records[5].found_on".into(), "invalid".into())), "{e:?}");
+        assert!(e.contains(&("records[4].external_ref".into(), "duplicate".into())), "{e:?}");
+        let res = import(app, &coord, json!({"kind": "issues", "records": [issue("0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "H-9", "open"), changed]})).await;
+        let e: Vec<(String, String)> = res.problem().errors.unwrap().into_iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(e, vec![("records[0].unit_id".into(), "unknown_unit".into()), ("records[1].external_ref".into(), "ref_changed".into())]);
+        assert_eq!(issue_count(app), before.0);
+
+        // Triggers: due by the rule in force when no date is given.
+        let res = import(app, &coord, json!({"kind": "triggers", "records": [{"external_ref": "T-1", "unit_id": unit, "reason": "important_date", "description": "开学季办件高峰", "raised_on": "2026-02-20"}]})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let triggers: Value = app.call(Method::GET, "/api/v1/triggers", &coord, None).await.json();
+        let t = &triggers["items"][0];
+        assert_eq!((t["raised_on"].as_str(), t["due_on"].as_str()), (Some("2026-02-20"), Some("2026-02-27")));
+    }
+}
+
+/// The Annex 2 rows written in the test files: (序号, place, content, method, problem, demand,
+/// measures, deadline as read, effect, remarks).
+type Line = (
+    u32,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    Option<&'static str>,
+    &'static str,
+    &'static str,
+);
+
+const LINES: [Line; 4] = [
+    (
+        1,
+        "区政务服务中心",
+        "办理营业执照",
+        "现场体验",
+        "窗口材料清单未更新",
+        "",
+        "更新清单",
+        Some("2026-06-30"),
+        "已更新",
+        "",
+    ),
+    (
+        2,
+        "区政务服务中心",
+        "办理食品经营许可",
+        "全程陪同",
+        "",
+        "希望延长午间服务",
+        "试行午间延时服务",
+        Some("2026-05-31"),
+        "",
+        "群众意见",
+    ),
+    (
+        3,
+        "",
+        "",
+        "",
+        "帮办代办人员不足",
+        "",
+        "增派人员",
+        Some("2026-06-15"),
+        "",
+        "",
+    ),
+    (
+        4,
+        "网上办事大厅",
+        "线上申报",
+        "亲自操作",
+        "上传材料提示不清",
+        "",
+        "",
+        None,
+        "",
+        "完成时限：长期坚持",
+    ),
+];
+
+fn xlsx_file() -> Vec<u8> {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut book = Workbook::new();
+    let s = book.add_worksheet();
+    let plain = Format::new();
+    let date = Format::new().set_num_format("yyyy/m/d");
+    s.merge_range(0, 0, 0, 9, "问题清单、需求清单和解决措施清单", &plain)
+        .unwrap();
+    // Labels and values as people type them: in one merged cell, or in separate cells.
+    s.merge_range(1, 0, 1, 4, "填报单位：区市场监管局", &plain)
+        .unwrap();
+    s.write_string(1, 5, "负责人姓名").unwrap();
+    s.merge_range(1, 6, 1, 9, "王建国", &plain).unwrap();
+    s.merge_range(2, 0, 2, 4, "参与活动名称：走流程、坐窗口", &plain)
+        .unwrap();
+    s.merge_range(2, 5, 2, 9, "时间：2026年第二季度", &plain)
+        .unwrap();
+    let titles = [
+        "序号",
+        "参与活动\n地点",
+        "体验内容",
+        "体验方式",
+        "发现问题",
+        "企业群众或一线工作人员反映的需求",
+        "拟采取的解决措施",
+        "完成时限",
+        "整改效果",
+        "备注",
+    ];
+    for (c, t) in titles.iter().enumerate() {
+        s.write_string(3, c as u16, *t).unwrap();
+    }
+    // Row 1: a date typed as text; row 2: 5月底; row 3: a real date cell, after a blank row;
+    // row 4: full-width digits for 序号 and an unreadable deadline.
+    let deadlines = ["2026年6月30日", "5月底", "", "长期坚持"];
+    let mut r = 4;
+    for (i, l) in LINES.iter().enumerate() {
+        if i == 2 {
+            r += 1; // a blank row
+        }
+        if i == 3 {
+            s.write_string(r, 0, "４").unwrap();
+        } else {
+            s.write_number(r, 0, f64::from(l.0)).unwrap();
+        }
+        for (c, v) in [
+            (1, l.1),
+            (2, l.2),
+            (3, l.3),
+            (4, l.4),
+            (5, l.5),
+            (6, l.6),
+            (8, l.8),
+        ] {
+            if !v.is_empty() {
+                s.write_string(r, c, v).unwrap();
+            }
+        }
+        if i == 1 {
+            s.write_string(r, 9, "群众意见").unwrap();
+        }
+        if i == 2 {
+            s.write_datetime_with_format(
+                r,
+                7,
+                ExcelDateTime::from_ymd(2026, 6, 15).unwrap(),
+                &date,
+            )
+            .unwrap();
+        } else {
+            s.write_string(r, 7, deadlines[i]).unwrap();
+        }
+        r += 1;
+    }
+    book.save_to_buffer().unwrap()
+}
+
+async fn post_file(
+    app: &TestApp,
+    token: &str,
+    query: &str,
+    media: &str,
+    body: Vec<u8>,
+) -> common::Resp {
+    let auth = format!("Bearer {token}");
+    app.send(
+        Method::POST,
+        &format!("/api/v1/imports/annex2?{query}"),
+        &[("authorization", auth.as_str()), ("content-type", media)],
+        Some(body),
+    )
+    .await
+}
+
+both_backends! {
+    async fn offices_annex2_spreadsheets_import_and_export_back_to_the_same_rows(app: TestApp) {
+        let (_, coord, unit, clerk) = cast(app).await;
+        let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+        let res = post_file(app, &clerk, &format!("unit_id={unit}"), xlsx, xlsx_file()).await;
+        assert_eq!(res.status, 403);
+        let res = post_file(app, &coord, &format!("unit_id={unit}&dry_run=true"), xlsx, xlsx_file()).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json::<Value>()["created"], 4);
+        assert_eq!(issue_count(app), 0);
+        let res = post_file(app, &coord, &format!("unit_id={unit}"), xlsx, xlsx_file()).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let report: Value = res.json();
+        assert_eq!(report["created"], 4);
+        let warnings = report["warnings"].as_array().unwrap();
+        assert_eq!(warnings.len(), 1, "{report}");
+        assert_eq!(warnings[0]["code"], "unreadable_deadline");
+        assert!(warnings[0]["message"].as_str().unwrap().contains("长期坚持"));
+        // Again, sent as plain octets (told apart by its first bytes): nothing changes.
+        let res = post_file(app, &coord, &format!("unit_id={unit}"), "application/octet-stream", xlsx_file()).await;
+        assert_eq!(res.status, 200);
+        assert_eq!(res.json::<Value>()["unchanged"], 4);
+
+        // Exported, the same rows come back (备注 after the state the export adds).
+        let res = app.call(Method::GET, &format!("/api/v1/issues/export?unit_id={unit}&format=csv"), &coord, None).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let text = String::from_utf8(res.body.clone()).unwrap();
+        let mut reader = csv::Reader::from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+        let rows: Vec<Vec<String>> = reader.records().map(|r| r.unwrap().iter().map(str::to_owned).collect()).collect();
+        assert_eq!(rows.len(), 4);
+        for (row, l) in rows.iter().zip(LINES.iter()) {
+            let want = [l.0.to_string(), l.1.into(), l.2.into(), l.3.into(), l.4.into(), l.5.into(), l.6.into(), l.7.unwrap_or("").into(), l.8.into()];
+            assert_eq!(&row[..9], &want[..], "{row:?}");
+            assert!(row[9].ends_with(l.9), "备注 {:?} keeps {:?}", row[9], l.9);
+        }
+        // Their states follow the columns: resolved (effect), rectifying (measures and a
+        // deadline), open.
+        let list: Value = app.call(Method::GET, &format!("/api/v1/issues?unit_id={unit}"), &coord, None).await.json();
+        let states: Vec<&str> = list["items"].as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap()).collect();
+        assert_eq!(states, vec!["resolved", "rectifying", "rectifying", "open"]);
+
+        // A GB18030 CSV as another office saves it, with the header block in its own lines.
+        let other = app.unit_named("区教育局").await.id.to_string();
+        let csv_text = "填报单位：区教育局,,,,,负责人姓名：李华\n参与活动名称：走流程、坐窗口,,,,,时间：2026年5月\n序号,参与活动地点,体验内容,体验方式,发现问题,企业群众或一线工作人员反映的需求,拟采取的解决措施,完成时限,整改效果,备注\n１,区教育局,教师资格认定,现场体验,现场排队时间长,,增设自助终端,２０２６年６月底,,\n,,,,,,,,,\n2,,,,,希望公布办理进度,上线进度查询,2026/6/1,已上线,\n";
+        let (bytes, _, _) = encoding_rs::GB18030.encode(csv_text);
+        let res = post_file(app, &coord, &format!("unit_id={other}"), "text/csv; charset=gb18030", bytes.into_owned()).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let list: Value = app.call(Method::GET, &format!("/api/v1/issues?unit_id={other}"), &coord, None).await.json();
+        let items = list["items"].as_array().unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0]["deadline"], "2026-06-30");
+        assert_eq!(items[1]["kind"], "demand");
+        assert_eq!(items[1]["status"], "resolved");
+
+        // A row with neither a problem nor a demand refuses the file, naming its row.
+        let broken = "序号,参与活动地点,体验内容,体验方式,发现问题,企业群众或一线工作人员反映的需求,拟采取的解决措施,完成时限,整改效果,备注\n1,区教育局,,,,,增设终端,2026-06-30,,\n";
+        let res = post_file(app, &coord, &format!("unit_id={other}"), "text/csv", broken.as_bytes().to_vec()).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        assert_eq!(res.problem().errors.unwrap()[0].field, "rows[2]");
+        let res = post_file(app, &coord, "", "text/csv", broken.as_bytes().to_vec()).await;
+        assert_eq!(res.status, 400);
+        let res = post_file(app, &coord, &format!("unit_id={other}"), "application/pdf", b"%PDF".to_vec()).await;
+        assert_eq!(res.status, 415);
+    }
+}
