@@ -41,7 +41,13 @@ pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` h
         (name = "audit", description = "The append-only audit log"),
         (name = "operations", description = "Probes and the API description"),
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(
+        Problem,
+        FieldError,
+        crate::domain::import::IssueRecord,
+        crate::domain::import::TriggerRecord,
+        crate::api::imports::ParticipationRecord
+    )),
     modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;

@@ -365,3 +365,64 @@ both_backends! {
         assert_eq!(res.status, 415);
     }
 }
+
+both_backends! {
+    async fn past_participations_import_filed_accepted_or_returned_with_their_findings(app: TestApp) {
+        let (admin, coord, unit, clerk) = cast(app).await;
+        let res = app
+            .call_with(Method::PATCH, &format!("/api/v1/units/{unit}"), &admin, &[("if-match", "*")],
+                Some(json!({"head": {"name": "王建国", "title": "局长"}})))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let record = |reference: &str, activity: &str, segments: Vec<Value>, on: &str| json!({"unit_id": unit, "activity": activity, "mode": "regular", "activity_on": on,
+            "place": "区市场监管局", "participant": {"kind": "head"}, "people_received": 3, "summary": format!("导入 {reference}"), "segments": segments});
+        let records = vec![
+            json!({"external_ref": "P-1", "status": "accepted", "filed_at": "2026-03-11T02:00:00Z", "accepted_at": "2026-03-12T02:00:00Z",
+                   "participation": record("P-1", "complaint", common::complaint_segments(), "2026-03-10")}),
+            // Filed ten days after the activity: late.
+            json!({"external_ref": "P-2", "status": "filed", "filed_at": "2026-05-20T02:00:00Z",
+                   "participation": record("P-2", "enforcement", common::enforcement_segments(), "2026-05-10")}),
+            json!({"external_ref": "P-3", "status": "returned", "filed_at": "2026-06-02T02:00:00Z", "returned_at": "2026-06-03T02:00:00Z", "return_reason": "请补充案卷评查得分",
+                   "participation": record("P-3", "enforcement", common::enforcement_segments(), "2026-06-01")}),
+        ];
+        let res = import(app, &coord, json!({"kind": "participations", "records": records})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let report: Value = res.json();
+        let ids: Vec<String> = report["records"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+        let p: Value = app.call(Method::GET, &format!("/api/v1/participations/{}", ids[0]), &clerk, None).await.json();
+        assert_eq!((p["status"].as_str(), p["late_days"].as_i64()), (Some("accepted"), Some(0)));
+        assert_eq!(p["participant"]["name"], "王建国");
+        let history: Vec<&str> = p["history"].as_array().unwrap().iter().map(|h| h["action"].as_str().unwrap()).collect();
+        assert_eq!(history, vec!["file", "accept"]);
+        // Its finding went on the ledger when it was filed.
+        let issues: Value = app.call(Method::GET, &format!("/api/v1/issues?unit_id={unit}"), &coord, None).await.json();
+        let items = issues["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0]["participation_id"], ids[0].as_str());
+        let p2: Value = app.call(Method::GET, &format!("/api/v1/participations/{}", ids[1]), &clerk, None).await.json();
+        assert_eq!((p2["status"].as_str(), p2["late_days"].as_i64()), (Some("filed"), Some(7)), "due 3 days after, filed 10 after");
+        let p3: Value = app.call(Method::GET, &format!("/api/v1/participations/{}", ids[2]), &clerk, None).await.json();
+        assert_eq!(p3["status"], "returned");
+        // Again: unchanged. A record the API would not file is refused, naming it.
+        let res = import(app, &coord, json!({"kind": "participations", "records": records})).await;
+        assert_eq!(res.json::<Value>()["unchanged"], 3);
+        let mut short = common::enforcement_segments();
+        short.pop();
+        let bad = vec![
+            json!({"external_ref": "P-4", "status": "filed", "filed_at": "2026-06-02T02:00:00Z", "participation": record("P-4", "enforcement", short, "2026-06-01")}),
+            json!({"external_ref": "P-5", "status": "filed", "filed_at": "2026-05-31T02:00:00Z", "participation": record("P-5", "complaint", common::complaint_segments(), "2026-06-01")}),
+            json!({"external_ref": "P-6", "status": "accepted", "filed_at": "2026-06-02T02:00:00Z", "participation": record("P-6", "complaint", common::complaint_segments(), "2026-06-01")}),
+        ];
+        let before = issue_count(app);
+        let res = import(app, &coord, json!({"kind": "participations", "records": bad})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        let fields: Vec<String> = res.problem().errors.unwrap().into_iter().map(|e| e.field).collect();
+        assert!(fields.contains(&"records[2].accepted_at".to_owned()), "{fields:?}");
+        let res = import(app, &coord, json!({"kind": "participations", "records": &bad[..2]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        let fields: Vec<String> = res.problem().errors.unwrap().into_iter().map(|e| e.field).collect();
+        assert!(fields.iter().any(|f| f.starts_with("records[0].participation.segments")), "{fields:?}");
+        assert!(fields.contains(&"records[1].filed_at".to_owned()), "{fields:?}");
+        assert_eq!(issue_count(app), before, "nothing written");
+    }
+}

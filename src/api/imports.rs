@@ -42,7 +42,9 @@ pub struct CreateImport {
     /// Check and report without writing anything.
     #[serde(default)]
     pub dry_run: bool,
-    /// The records (`IssueRecord` for `issues`, `TriggerRecord` for `triggers`), 1–5000.
+    /// The records, 1–5000 (within the request body limit): `IssueRecord` for `issues`,
+    /// `TriggerRecord` for `triggers`, `ParticipationRecord` for `participations` (schemas in
+    /// the components).
     #[schema(value_type = Vec<Object>)]
     pub records: Vec<serde_json::Value>,
 }
@@ -91,8 +93,9 @@ pub struct ImportReport {
 
 /// The fingerprint of a record's content: a re-import with the same reference and another
 /// content is refused, not silently ignored.
-fn fingerprint(v: &serde_json::Value) -> String {
-    sha2::Sha256::digest(v.to_string().as_bytes())
+fn fingerprint(v: &impl Serialize) -> String {
+    let text = serde_json::to_string(v).unwrap_or_default();
+    sha2::Sha256::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
@@ -115,36 +118,116 @@ impl From<AppError> for Tx {
     }
 }
 
+/// A past participation: the API's own shape, its reference, the state it reached and when.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationRecord {
+    /// The record's id in the source: a re-import with the same reference changes nothing.
+    pub external_ref: String,
+    /// The state it reached.
+    pub status: crate::domain::participation::Status,
+    /// When it was filed (filed, accepted, returned).
+    pub filed_at: Option<DateTime<Utc>>,
+    /// When the lead accepted it (accepted).
+    pub accepted_at: Option<DateTime<Utc>>,
+    /// When the lead returned it (returned).
+    pub returned_at: Option<DateTime<Utc>>,
+    /// Why it was returned (returned).
+    pub return_reason: Option<String>,
+    /// The record, as `POST /api/v1/participations` takes it.
+    pub participation: crate::api::participations::CreateParticipation,
+}
+
 /// A record ready to write.
 enum Ready {
     Issue(Box<IssueRecord>, Vec<Step>),
     Trigger(TriggerRecord),
+    Participation(Box<ParticipationRecord>),
 }
+
+impl Ready {
+    fn unit_id(&mut self) -> &mut String {
+        match self {
+            Ready::Issue(x, _) => &mut x.unit_id,
+            Ready::Trigger(x) => &mut x.unit_id,
+            Ready::Participation(x) => &mut x.participation.unit_id,
+        }
+    }
+}
+
+/// What writing a record needs from the settings.
+struct Rules {
+    trigger_days: u32,
+    trigger_count: crate::domain::calendar::DayCount,
+    calendar: crate::domain::calendar::WorkCalendar,
+    filing: crate::domain::participation::FilingRule,
+}
+
+/// A checked record: its reference, the fingerprint of its content, and what to write.
+type Parsed = (String, String, Ready);
 
 fn parse_records(
     kind: ImportKind,
     records: &[serde_json::Value],
     now: DateTime<Utc>,
-) -> Result<Vec<(String, Ready)>, AppError> {
+) -> Result<Vec<Parsed>, AppError> {
+    type Read = (String, String, Result<Ready, Vec<FieldIssue>>);
     let mut problems = Vec::new();
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, v) in records.iter().enumerate() {
-        let parsed = match kind {
+        // The fingerprint is of the record as read (canonical: field order, UTC times,
+        // defaults), so that the same record written differently is still the same.
+        let parsed: Result<Read, serde_path_to_error::Error<serde_json::Error>> = match kind {
             ImportKind::Issues => serde_path_to_error::deserialize::<_, IssueRecord>(v).map(|r| {
+                let print = fingerprint(&r);
                 let steps = issue_steps(i, &r, now);
                 (
                     r.external_ref.clone(),
+                    print,
                     steps.map(|s| Ready::Issue(Box::new(r), s)),
                 )
             }),
             ImportKind::Triggers => {
                 serde_path_to_error::deserialize::<_, TriggerRecord>(v).map(|r| {
+                    let print = fingerprint(&r);
                     let p = check_trigger(i, &r, now);
                     (
                         r.external_ref.clone(),
+                        print,
                         if p.is_empty() {
                             Ok(Ready::Trigger(r))
+                        } else {
+                            Err(p)
+                        },
+                    )
+                })
+            }
+            ImportKind::Participations => {
+                serde_path_to_error::deserialize::<_, ParticipationRecord>(v).map(|r| {
+                    let print = fingerprint(&r);
+                    let mut p = crate::domain::import::check_participation_times(
+                        i,
+                        r.status,
+                        r.filed_at,
+                        r.accepted_at,
+                        r.returned_at,
+                        r.return_reason.as_deref(),
+                        now,
+                    );
+                    if r.external_ref.trim().is_empty() || r.external_ref.chars().count() > 200 {
+                        p.push(FieldIssue::new(
+                            format!("records[{i}].external_ref"),
+                            "length",
+                            "须为 1 到 200 个字符",
+                            "must be 1–200 characters",
+                        ));
+                    }
+                    (
+                        r.external_ref.clone(),
+                        print,
+                        if p.is_empty() {
+                            Ok(Ready::Participation(Box::new(r)))
                         } else {
                             Err(p)
                         },
@@ -167,8 +250,8 @@ fn parse_records(
                     format!("cannot be read: {}", e.inner()),
                 ));
             }
-            Ok((_, Err(p))) => problems.extend(p),
-            Ok((reference, Ok(ready))) => {
+            Ok((_, _, Err(p))) => problems.extend(p),
+            Ok((reference, print, Ok(ready))) => {
                 let reference = reference.trim().to_owned();
                 if !seen.insert(reference.clone()) {
                     problems.push(FieldIssue::new(
@@ -178,7 +261,7 @@ fn parse_records(
                         "appears twice in the batch",
                     ));
                 }
-                out.push((reference, ready));
+                out.push((reference, print, ready));
             }
         }
     }
@@ -196,9 +279,8 @@ fn apply(
     user_id: &str,
     kind: ImportKind,
     source: &str,
-    records: &[serde_json::Value],
-    ready: Vec<(String, Ready)>,
-    trigger_due: &dyn Fn(&mut AnyConnection, NaiveDate) -> Result<NaiveDate, AppError>,
+    ready: Vec<Parsed>,
+    rules: &Rules,
     dry_run: bool,
     warnings: Vec<crate::error::FieldError>,
 ) -> Result<ImportReport, Tx> {
@@ -207,34 +289,30 @@ fn apply(
     let mut problems = Vec::new();
     let mut reports = Vec::new();
     let mut to_write = Vec::new();
-    for (i, (reference, r)) in ready.into_iter().enumerate() {
-        let unit = match &r {
-            Ready::Issue(x, _) => x.unit_id.clone(),
-            Ready::Trigger(x) => x.unit_id.clone(),
-        };
-        let known = crate::api::units::parse_id(&unit)
-            .ok()
-            .map(crate::domain::unit::UnitId);
-        let exists = match known {
-            Some(id) => crate::store::units::get(conn, id)?.is_some(),
-            None => false,
-        };
-        if !exists {
-            problems.push(FieldIssue::new(
+    for (i, (reference, print, mut r)) in ready.into_iter().enumerate() {
+        // The unit, by its canonical id (any spelling of a UUID names the same unit).
+        let unit = r.unit_id();
+        match crate::api::units::parse_id(unit).ok() {
+            Some(id)
+                if crate::store::units::get(conn, crate::domain::unit::UnitId(id))?.is_some() =>
+            {
+                *unit = id.to_string();
+            }
+            _ => problems.push(FieldIssue::new(
                 format!("records[{i}].unit_id"),
                 "unknown_unit",
                 "没有该单位",
                 "no such unit",
-            ));
+            )),
         }
-        let print = fingerprint(&records[i]);
         let before: Option<(String, String)> = import_refs::table
             .find((kind.as_str(), &reference))
             .select((import_refs::target_id, import_refs::fingerprint))
             .first(conn)
             .optional()?;
         match before {
-            Some((target, f)) if f == print => reports.push(RecordReport {
+            // An Annex 2 reference is the digest of the row itself: known means unchanged.
+            Some((target, f)) if f == print || source == "annex2" => reports.push(RecordReport {
                 index: i,
                 external_ref: reference,
                 outcome: RecordOutcome::Unchanged,
@@ -266,13 +344,53 @@ fn apply(
             .execute(conn)?;
     }
     let created = to_write.len();
+    let mut refused = Vec::new();
     for (i, reference, print, r) in to_write {
-        let (target, action) = match r {
-            Ready::Issue(rec, steps) => (write_issue(conn, user_id, &rec, &steps)?, "issue.import"),
-            Ready::Trigger(rec) => (
-                write_trigger(conn, user_id, &rec, trigger_due)?,
-                "trigger.import",
+        let (target, action, target_type) = match r {
+            Ready::Issue(rec, steps) => (
+                write_issue(conn, user_id, &rec, &steps)?,
+                "issue.import",
+                "issue",
             ),
+            Ready::Trigger(rec) => (
+                write_trigger(conn, user_id, &rec, rules)?,
+                "trigger.import",
+                "trigger",
+            ),
+            Ready::Participation(rec) => {
+                let past = crate::api::participations::PastSteps {
+                    status: rec.status,
+                    filed_at: rec.filed_at.map(naive),
+                    decided_at: rec.accepted_at.or(rec.returned_at).map(naive),
+                    reason: rec
+                        .return_reason
+                        .as_deref()
+                        .map(str::trim)
+                        .map(str::to_owned),
+                };
+                match crate::api::participations::write_past(
+                    conn,
+                    user_id,
+                    &rec.participation,
+                    &past,
+                    &rules.filing,
+                ) {
+                    Ok(id) => (id, "participation.import", "participation"),
+                    // Checked like a record made through the API: collected, then all refused.
+                    Err(AppError::Validation(problems)) => {
+                        refused.extend(problems.into_iter().map(|mut p| {
+                            p.field = if p.field == "filed_at" {
+                                format!("records[{i}].filed_at")
+                            } else {
+                                format!("records[{i}].participation.{}", p.field)
+                            };
+                            p
+                        }));
+                        continue;
+                    }
+                    Err(e) => return Err(Tx::App(e)),
+                }
+            }
         };
         diesel::insert_into(import_refs::table)
             .values((
@@ -289,11 +407,7 @@ fn apply(
             actx,
             AuditEntry {
                 action,
-                target_type: Some(if action == "issue.import" {
-                    "issue"
-                } else {
-                    "trigger"
-                }),
+                target_type: Some(target_type),
                 target_id: Some(&target),
                 changes: Some(changes),
                 outcome: "success",
@@ -305,6 +419,9 @@ fn apply(
             outcome: RecordOutcome::Created,
             id: (!dry_run).then_some(target),
         });
+    }
+    if !refused.is_empty() {
+        return Err(Tx::App(AppError::Validation(refused)));
     }
     reports.sort_by_key(|r| r.index);
     let unchanged = reports.len() - created;
@@ -435,12 +552,14 @@ fn write_trigger(
     conn: &mut AnyConnection,
     user_id: &str,
     r: &TriggerRecord,
-    due: &dyn Fn(&mut AnyConnection, NaiveDate) -> Result<NaiveDate, AppError>,
+    rules: &Rules,
 ) -> Result<String, AppError> {
-    let due_on = match r.due_on {
-        Some(d) => d,
-        None => due(conn, r.raised_on)?,
-    };
+    // R8: due by the rule in force, unless the record says when it was due.
+    let due_on = r.due_on.unwrap_or_else(|| {
+        rules
+            .calendar
+            .add(r.raised_on, rules.trigger_days, rules.trigger_count)
+    });
     let row = crate::store::schedules::TriggerRow {
         id: uuid::Uuid::now_v7().to_string(),
         unit_id: r.unit_id.clone(),
@@ -492,13 +611,17 @@ async fn run_import(
         config.immediate_response_days,
         config.day_count("immediate_response"),
     );
+    let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
     crate::db::run(pool, move |conn| {
-        let calendar = crate::store::reports::calendar_for(conn, count)?;
-        let due =
-            move |_: &mut AnyConnection, raised: NaiveDate| Ok(calendar.add(raised, days, count));
+        let rules = Rules {
+            trigger_days: days,
+            trigger_count: count,
+            calendar: crate::store::reports::calendar_for(conn, count)?,
+            filing: crate::api::participations::filing_rule(conn, filing_days, filing_count)?,
+        };
         match write_transaction(conn, |conn| {
             apply(
-                conn, &actx, &user_id, kind, source, &records, ready, &due, dry_run, warnings,
+                conn, &actx, &user_id, kind, source, ready, &rules, dry_run, warnings,
             )
         }) {
             Ok(report) => Ok(report),
@@ -518,7 +641,7 @@ async fn run_import(
     operation_id = "create_import",
     request_body(content = CreateImport, content_type = "application/json"),
     responses(
-        (status = 200, description = "A dry run: what would happen", body = ImportReport),
+        (status = 200, description = "A dry run (what would happen), or every record already imported (unchanged)", body = ImportReport),
         (status = 201, description = "Imported: what each record became", body = ImportReport),
         BodyErrors, AuthErrors, CommonErrors,
     ),
@@ -615,42 +738,68 @@ fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, AppError> {
     Ok(grid)
 }
 
+/// The most rows and columns an Annex 2 sheet may span (a list of a quarter is far smaller).
+const MAX_ROWS: u32 = 20_000;
+const MAX_COLUMNS: u32 = 64;
+
 fn xlsx_grid(bytes: Vec<u8>) -> Result<Vec<Vec<Cell>>, AppError> {
-    use calamine::{Data, Reader};
-    let mut book = calamine::Xlsx::new(std::io::Cursor::new(bytes))
-        .map_err(|e| AppError::MalformedBody(format!("XLSX: {e}")))?;
-    let range = book
-        .worksheet_range_at(0)
-        .ok_or_else(|| AppError::MalformedBody("XLSX: no worksheet".into()))?
-        .map_err(|e| AppError::MalformedBody(format!("XLSX: {e}")))?;
-    let (r0, c0) = range.start().unwrap_or((0, 0));
-    let mut grid: Vec<Vec<Cell>> = vec![Vec::new(); r0 as usize];
-    for row in range.rows() {
-        let mut cells: Vec<Cell> = vec![Cell::Empty; c0 as usize];
-        cells.extend(row.iter().map(|d| {
-            match d {
-                Data::String(s) => Cell::Text(s.clone()),
-                Data::Float(f) => Cell::Number(*f),
-                Data::Int(i) => Cell::Number(*i as f64),
-                // An Excel serial day number (1900 date system); the time of day is dropped.
-                Data::DateTime(dt) => NaiveDate::from_ymd_opt(1899, 12, 30)
-                    .and_then(|base| {
-                        base.checked_add_days(
-                            chrono::Days::new(dt.as_f64().max(0.0).floor() as u64),
-                        )
-                    })
+    use calamine::{DataRef, Reader};
+    let bad = |e: String| AppError::MalformedBody(format!("XLSX: {e}"));
+    let mut book =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes)).map_err(|e| bad(e.to_string()))?;
+    let name = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or_else(|| bad("no worksheet".into()))?;
+    // Cell by cell, with bounds: a sheet declaring a huge range allocates nothing here.
+    let mut reader = book
+        .worksheet_cells_reader(&name)
+        .map_err(|e| bad(e.to_string()))?;
+    let mut grid: Vec<Vec<Cell>> = Vec::new();
+    while let Some(cell) = reader.next_cell().map_err(|e| bad(e.to_string()))? {
+        let (r, c) = cell.get_position();
+        let value = match cell.get_value() {
+            DataRef::String(s) => Cell::Text(s.clone()),
+            DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
+            DataRef::Float(f) => Cell::Number(*f),
+            DataRef::Int(i) => Cell::Number(*i as f64),
+            // An Excel serial day number (1900 date system); the time of day is dropped.
+            DataRef::DateTime(dt) => NaiveDate::from_ymd_opt(1899, 12, 30)
+                .and_then(|base| {
+                    base.checked_add_days(chrono::Days::new(
+                        dt.as_f64().clamp(0.0, 80_000.0).floor() as u64,
+                    ))
+                })
+                .map(Cell::Date)
+                .unwrap_or(Cell::Empty),
+            DataRef::DateTimeIso(s) => {
+                NaiveDate::parse_from_str(s.get(..10).unwrap_or(""), "%Y-%m-%d")
                     .map(Cell::Date)
-                    .unwrap_or(Cell::Empty),
-                Data::DateTimeIso(s) => {
-                    NaiveDate::parse_from_str(s.get(..10).unwrap_or(""), "%Y-%m-%d")
-                        .map(Cell::Date)
-                        .unwrap_or_else(|_| Cell::Text(s.clone()))
-                }
-                Data::Bool(b) => Cell::Text(b.to_string()),
-                _ => Cell::Empty,
+                    .unwrap_or_else(|_| Cell::Text(s.clone()))
             }
-        }));
-        grid.push(cells);
+            DataRef::Bool(b) => Cell::Text(b.to_string()),
+            _ => Cell::Empty,
+        };
+        if value == Cell::Empty {
+            continue;
+        }
+        if r >= MAX_ROWS || c >= MAX_COLUMNS {
+            return Err(AppError::Validation(vec![FieldIssue::new(
+                "file",
+                "too_large",
+                format!("表格超出 {MAX_ROWS} 行或 {MAX_COLUMNS} 列"),
+                format!("the sheet goes beyond {MAX_ROWS} rows or {MAX_COLUMNS} columns"),
+            )]));
+        }
+        let (r, c) = (r as usize, c as usize);
+        if grid.len() <= r {
+            grid.resize(r + 1, Vec::new());
+        }
+        if grid[r].len() <= c {
+            grid[r].resize(c + 1, Cell::Empty);
+        }
+        grid[r][c] = value;
     }
     Ok(grid)
 }
@@ -796,8 +945,14 @@ pub async fn create_annex2_import(
             if text.is_empty() {
                 continue;
             }
-            let found_on = row.deadline.map_or(start, |d| d.min(start));
             let planned = !row.measures.is_empty() && row.deadline.is_some();
+            // A deadline is set by planning: without measures it stays in 备注, as written.
+            let (deadline, remarks) = match (planned, row.deadline) {
+                (false, Some(d)) if row.remarks.is_empty() => (None, format!("完成时限：{d}")),
+                (false, Some(d)) => (None, format!("{}；完成时限：{d}", row.remarks)),
+                _ => (row.deadline, row.remarks.clone()),
+            };
+            let found_on = deadline.map_or(start, |d| d.min(start));
             let status = if planned && !row.effect.is_empty() {
                 IssueStatus::Resolved
             } else if planned {
@@ -805,8 +960,9 @@ pub async fn create_annex2_import(
             } else {
                 IssueStatus::Open
             };
-            let opened =
-                crate::domain::calendar::start_of_day(found_on) + chrono::Duration::hours(9);
+            let opened = (crate::domain::calendar::start_of_day(found_on)
+                + chrono::Duration::hours(9))
+            .min(Utc::now());
             let content = serde_json::json!([
                 unit,
                 kind,
@@ -824,7 +980,7 @@ pub async fn create_annex2_import(
             records.push(serde_json::json!({
                 "external_ref": reference, "unit_id": unit, "activity": activity, "kind": kind, "description": text,
                 "place": opt(&row.place), "content": opt(&row.content), "method": opt(&row.method),
-                "measures": opt(&row.measures), "deadline": row.deadline, "effect": opt(&row.effect), "remarks": opt(&row.remarks),
+                "measures": opt(&row.measures), "deadline": deadline, "effect": opt(&row.effect), "remarks": opt(&remarks),
                 "found_on": found_on, "status": status, "opened_at": opened,
                 "resolved_at": (status == IssueStatus::Resolved).then_some(opened),
             }));

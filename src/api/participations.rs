@@ -1157,6 +1157,168 @@ pub async fn create_participation(
     }
 }
 
+/// How a past participation ended up (an import): its state, and when it was filed and
+/// accepted or returned.
+pub(crate) struct PastSteps {
+    /// The state reached.
+    pub status: Status,
+    /// When it was (last) filed.
+    pub filed_at: Option<NaiveDateTime>,
+    /// When it was accepted or returned.
+    pub decided_at: Option<NaiveDateTime>,
+    /// Why it was returned.
+    pub reason: Option<String>,
+}
+
+/// Writes a past participation (an import), as if made through the API at its times: checked
+/// and normalized like a draft, and, when filed, held to the filing checks (R4–R6), its
+/// lateness judged on the filing date, its findings opened on the ledger when filed, and each
+/// step recorded (with the filed snapshot) at its time. Problems name fields as the API does.
+pub(crate) fn write_past(
+    conn: &mut AnyConnection,
+    actor: &str,
+    b: &CreateParticipation,
+    past: &PastSteps,
+    filing: &FilingRule,
+) -> Result<String, AppError> {
+    let unit_id = parse_id(&b.unit_id)
+        .map_err(|_| {
+            AppError::Validation(vec![FieldIssue::new(
+                "unit_id",
+                "invalid_uuid",
+                "须为 UUID",
+                "must be a UUID",
+            )])
+        })?
+        .to_string();
+    let unit = match crate::store::units::get(conn, UnitId(parse_id(&unit_id)?))? {
+        Some(u) if !u.categories.is_empty() => u,
+        _ => {
+            return Err(AppError::Validation(vec![FieldIssue::new(
+                "unit_id",
+                "unknown_unit",
+                "没有该单位或其不参加本活动",
+                "no such unit, or it takes no part",
+            )]))
+        }
+    };
+    let mut d = Draft {
+        mode: b.mode,
+        activity_on: parse_date(&b.activity_on),
+        place: b.place.clone(),
+        participant: b.participant.clone(),
+        schedule_entry_id: b.schedule_entry_id.clone(),
+        trigger_id: b.trigger_id.clone(),
+        tracking_subject_id: b.tracking_subject_id.clone(),
+        people_received: b.people_received,
+        matter_ids: b.matter_ids.clone(),
+        summary: b.summary.clone(),
+        segments: b.segments.clone(),
+    };
+    check_draft(
+        conn,
+        &unit,
+        b.activity,
+        &mut d,
+        &HashSet::new(),
+        &HashMap::new(),
+    )?;
+    let created = past.filed_at.unwrap_or_else(crate::store::now);
+    let mut row = ParticipationRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        unit_id,
+        activity: b.activity.as_str().into(),
+        mode: String::new(),
+        activity_on: NaiveDate::MIN,
+        place: String::new(),
+        participant_kind: String::new(),
+        participant: String::new(),
+        schedule_entry_id: None,
+        trigger_id: None,
+        tracking_subject_id: None,
+        people_received: 0,
+        matter_ids: String::new(),
+        summary: String::new(),
+        segments: String::new(),
+        status: Status::Draft.as_str().into(),
+        filed_at: None,
+        last_filed_at: None,
+        late_days: None,
+        created_by: Some(actor.to_owned()),
+        created_at: created,
+        updated_at: past.decided_at.or(past.filed_at).unwrap_or(created),
+        version: 1,
+    };
+    apply(&mut row, d)?;
+    let Some(filed_at) = past.filed_at else {
+        store::insert(conn, &row)?;
+        return Ok(row.id);
+    };
+    if local_date(utc(filed_at)) < row.activity_on {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "filed_at",
+            "before_activity",
+            "不能早于活动日期",
+            "must not be before activity_on",
+        )]));
+    }
+    let segments: Vec<Segment> =
+        serde_json::from_str(&row.segments).map_err(|_| bad("segments"))?;
+    let problems = filing_problems(conn, &row, b.activity, &segments)?;
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    row.filed_at = Some(filed_at);
+    row.last_filed_at = Some(filed_at);
+    let late = filing.late_days(row.activity_on, local_date(utc(filed_at)));
+    row.late_days = Some(late);
+    row.status = Status::Filed.as_str().into();
+    let snapshot = store::FiledSnapshot::of(&row)?;
+    row.status = past.status.as_str().into();
+    store::insert(conn, &row)?;
+    open_issues(conn, &row, b.activity, &segments, actor, filed_at)?;
+    store::insert_transition(
+        conn,
+        &TransitionRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            participation_id: row.id.clone(),
+            action: Action::File.as_str().into(),
+            from_status: Status::Draft.as_str().into(),
+            to_status: Status::Filed.as_str().into(),
+            reason: None,
+            late_days: Some(late),
+            actor_id: Some(actor.to_owned()),
+            at: filed_at,
+            snapshot: Some(snapshot),
+        },
+    )?;
+    if let (Some(at), Some(action)) = (
+        past.decided_at,
+        match past.status {
+            Status::Accepted => Some(Action::Accept),
+            Status::Returned => Some(Action::Return),
+            _ => None,
+        },
+    ) {
+        store::insert_transition(
+            conn,
+            &TransitionRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                participation_id: row.id.clone(),
+                action: action.as_str().into(),
+                from_status: Status::Filed.as_str().into(),
+                to_status: past.status.as_str().into(),
+                reason: past.reason.clone(),
+                late_days: None,
+                actor_id: Some(actor.to_owned()),
+                at,
+                snapshot: None,
+            },
+        )?;
+    }
+    Ok(row.id)
+}
+
 /// Query parameters of the participation list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -1465,6 +1627,7 @@ fn open_issues(
     activity: Activity,
     segments: &[Segment],
     actor: &str,
+    now: NaiveDateTime,
 ) -> Result<usize, AppError> {
     let on_ledger: HashSet<String> = ledger::finding_issues(conn, &row.id)?
         .into_iter()
@@ -1473,7 +1636,6 @@ fn open_issues(
     let participant: Participant =
         serde_json::from_str(&row.participant).map_err(|_| bad("participant"))?;
     let method = method_of(activity, &row.mode, &participant);
-    let now = crate::store::now();
     let mut opened = 0;
     for s in segments {
         let (code, zh, _) = s.kind().label();
@@ -1602,7 +1764,7 @@ pub async fn create_participation_transition(
                 row.late_days = Some(days);
                 late = Some(days);
                 row.last_filed_at = Some(now);
-                opened = open_issues(conn, &row, activity, &segments, &user.id)?;
+                opened = open_issues(conn, &row, activity, &segments, &user.id, now)?;
             }
             row.status = to.as_str().into();
             let version = row.version;

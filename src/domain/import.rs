@@ -20,6 +20,8 @@ crate::text_enum! {
         Issues => "issues",
         /// Immediate-experience triggers (R8).
         Triggers => "triggers",
+        /// Participations with their segments, filed, accepted or returned.
+        Participations => "participations",
     }
 }
 
@@ -173,9 +175,30 @@ pub fn issue_steps(
             "must not be in the future".into(),
         ));
     }
-    let opened = r
-        .opened_at
-        .unwrap_or_else(|| super::calendar::start_of_day(r.found_on) + chrono::Duration::hours(9));
+    let in_years = |d: NaiveDate| (2000..=2099).contains(&chrono::Datelike::year(&d));
+    if !in_years(r.found_on) {
+        out.push(problem(
+            i,
+            "found_on",
+            "out_of_range",
+            "年份须在 2000 到 2099 之间".into(),
+            "the year must be from 2000 to 2099".into(),
+        ));
+        return Err(out);
+    }
+    if r.deadline.is_some_and(|d| !in_years(d)) {
+        out.push(problem(
+            i,
+            "deadline",
+            "out_of_range",
+            "年份须在 2000 到 2099 之间".into(),
+            "the year must be from 2000 to 2099".into(),
+        ));
+    }
+    // Default: 09:00 Beijing time on the day found, or now if that is still to come.
+    let opened = r.opened_at.unwrap_or_else(|| {
+        (super::calendar::start_of_day(r.found_on) + chrono::Duration::hours(9)).min(now)
+    });
     let planned = r.planned_at.unwrap_or(opened);
     let times = [
         ("opened_at", Some(opened)),
@@ -238,7 +261,8 @@ pub fn issue_steps(
             ));
         }
     };
-    let rectified = reached(S::Rectifying) && planned_step;
+    // A rectifying issue was planned, whatever else; a resolved immediate one may skip it.
+    let rectified = reached(S::Rectifying) && (planned_step || r.status == S::Rectifying);
     if rectified {
         need(
             "measures",
@@ -247,6 +271,9 @@ pub fn issue_steps(
             &mut out,
         );
         need("deadline", r.deadline.is_some(), true, &mut out);
+    } else {
+        // A deadline is set by planning: without that step the history could not carry it.
+        need("deadline", r.deadline.is_some(), false, &mut out);
     }
     need(
         "planned_at",
@@ -358,6 +385,88 @@ pub fn issue_steps(
     Ok(steps)
 }
 
+/// Checks the times of a past participation that reached `status`: filed (`filed_at`),
+/// accepted (and `accepted_at`) or returned (and `returned_at`, `return_reason`); none in the
+/// future, each after the one before. The filing date against the activity date, and the
+/// record itself, are checked as the API checks them.
+#[allow(clippy::too_many_arguments)]
+pub fn check_participation_times(
+    i: usize,
+    status: super::participation::Status,
+    filed_at: Option<DateTime<Utc>>,
+    accepted_at: Option<DateTime<Utc>>,
+    returned_at: Option<DateTime<Utc>>,
+    return_reason: Option<&str>,
+    now: DateTime<Utc>,
+) -> Vec<Problem> {
+    use super::participation::Status as S;
+    let mut out = Vec::new();
+    let need = |field: &str, present: bool, needed: bool, out: &mut Vec<Problem>| {
+        if needed && !present {
+            out.push(problem(
+                i,
+                field,
+                "required",
+                format!("状态为 {} 时必填", status.as_str()),
+                format!("required when the status is {}", status.as_str()),
+            ));
+        }
+        if !needed && present {
+            out.push(problem(
+                i,
+                field,
+                "not_allowed",
+                format!("状态为 {} 时不应填写", status.as_str()),
+                format!("not allowed when the status is {}", status.as_str()),
+            ));
+        }
+    };
+    need("filed_at", filed_at.is_some(), status != S::Draft, &mut out);
+    need(
+        "accepted_at",
+        accepted_at.is_some(),
+        status == S::Accepted,
+        &mut out,
+    );
+    need(
+        "returned_at",
+        returned_at.is_some(),
+        status == S::Returned,
+        &mut out,
+    );
+    need(
+        "return_reason",
+        return_reason.is_some_and(|r| !r.trim().is_empty()),
+        status == S::Returned,
+        &mut out,
+    );
+    for (field, t) in [
+        ("filed_at", filed_at),
+        ("accepted_at", accepted_at),
+        ("returned_at", returned_at),
+    ] {
+        if t.is_some_and(|t| t > now) {
+            out.push(problem(
+                i,
+                field,
+                "future",
+                "不能晚于当前时间".into(),
+                "must not be in the future".into(),
+            ));
+        }
+        if field != "filed_at" && t.zip(filed_at).is_some_and(|(t, f)| t < f) {
+            out.push(problem(
+                i,
+                field,
+                "out_of_order",
+                "不能早于 filed_at".into(),
+                "must not be before filed_at".into(),
+            ));
+        }
+    }
+    out
+}
+
 /// Checks a trigger record.
 pub fn check_trigger(i: usize, r: &TriggerRecord, now: DateTime<Utc>) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -379,6 +488,20 @@ pub fn check_trigger(i: usize, r: &TriggerRecord, now: DateTime<Utc>) -> Vec<Pro
             "须为 1 到 1000 个字符".into(),
             "must be 1–1000 characters".into(),
         ));
+    }
+    for (field, d) in [("raised_on", Some(r.raised_on)), ("due_on", r.due_on)] {
+        if d.is_some_and(|d| !(2000..=2099).contains(&chrono::Datelike::year(&d))) {
+            out.push(problem(
+                i,
+                field,
+                "out_of_range",
+                "年份须在 2000 到 2099 之间".into(),
+                "the year must be from 2000 to 2099".into(),
+            ));
+        }
+    }
+    if !out.is_empty() {
+        return out;
     }
     if r.raised_on > local_date(now) {
         out.push(problem(
@@ -493,12 +616,36 @@ mod tests {
             steps.iter().map(|s| s.action).collect::<Vec<_>>(),
             vec!["open", "resolve", "close"]
         );
-        // Open: nothing but the opening.
+        // Open: nothing but the opening, and no deadline (only planning sets one).
         let mut r = closed();
         r.status = IssueStatus::Open;
         r.resolved_at = None;
         r.closed_at = None;
         r.effect = None;
+        let e = issue_steps(0, &r, at(NOW)).unwrap_err();
+        assert_eq!(
+            (e[0].field.as_str(), e[0].code),
+            ("records[0].deadline", "not_allowed")
+        );
+        r.deadline = None;
         assert_eq!(issue_steps(0, &r, at(NOW)).unwrap().len(), 1);
+        // Rectifying means planned, immediate or not.
+        let mut r = closed();
+        r.status = IssueStatus::Rectifying;
+        r.resolved_at = None;
+        r.closed_at = None;
+        r.effect = None;
+        r.immediate = true;
+        r.measures = None;
+        r.deadline = None;
+        let e = issue_steps(0, &r, at(NOW)).unwrap_err();
+        assert!(e.iter().any(|p| p.field == "records[0].measures"), "{e:?}");
+        // Dates out of this century are refused, not overflowed.
+        let mut r = closed();
+        r.found_on = NaiveDate::MIN;
+        assert_eq!(
+            issue_steps(0, &r, at(NOW)).unwrap_err()[0].code,
+            "out_of_range"
+        );
     }
 }

@@ -297,13 +297,27 @@ impl TestApp {
         } else {
             format!("{}{}", self.address, path)
         };
-        let mut req = self.client.request(method, url);
-        for (k, v) in headers {
-            req = req.insert_header((*k, *v));
-        }
-        let mut res = match body {
-            Some(b) => req.send_body(b).await,
-            None => req.send().await,
+        let build = || {
+            let mut req = self.client.request(method.clone(), url.clone());
+            for (k, v) in headers {
+                req = req.insert_header((*k, *v));
+            }
+            req
+        };
+        let first = match body.clone() {
+            Some(b) => build().send_body(b).await,
+            None => build().send().await,
+        };
+        // A pooled keep-alive connection the server closed just as it was reused never carried
+        // the request: send it again, once, on a new connection.
+        let mut res = match first {
+            Err(awc::error::SendRequestError::Connect(awc::error::ConnectError::Disconnected)) => {
+                match body {
+                    Some(b) => build().send_body(b).await,
+                    None => build().send().await,
+                }
+            }
+            other => other,
         }
         .expect("the request is answered");
         let body = res.body().limit(8 << 20).await.expect("the body is read");
