@@ -46,7 +46,9 @@ pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` h
         FieldError,
         crate::domain::import::IssueRecord,
         crate::domain::import::TriggerRecord,
-        crate::api::imports::ParticipationRecord
+        crate::api::imports::ParticipationRecord,
+        crate::api::reports::ReportRecord,
+        crate::api::issues::IssueListRecord
     )),
     modifiers(&BearerScheme)
 )]

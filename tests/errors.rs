@@ -190,9 +190,12 @@ both_backends! {
             }
             common::Backend::Postgres => {
                 let name = app.pg_database().to_owned();
+                // Committed on its own first: in one batch the two statements share a
+                // transaction, and a connection made (by the pool or the webhook worker)
+                // between the termination and the commit would survive.
+                app.pg_admin_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false"));
                 app.pg_admin_execute(&format!(
-                    "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
-                     SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
                 ));
                 // Termination is asynchronous: wait (up to 5 s) until the backends are gone, so
                 // that the service cannot still be answered by one of them.

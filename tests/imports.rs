@@ -137,6 +137,24 @@ both_backends! {
         let triggers: Value = app.call(Method::GET, "/api/v1/triggers", &coord, None).await.json();
         let t = &triggers["items"][0];
         assert_eq!((t["raised_on"].as_str(), t["due_on"].as_str()), (Some("2026-02-20"), Some("2026-02-27")));
+
+        // The quarter's list as the unit sent it (after its issues), and a lead's monthly
+        // report sent five days late.
+        let res = import(app, &coord, json!({"kind": "issue_lists", "records": [{"external_ref": "L-1", "unit_id": unit, "quarter": "2026-Q1", "submitted_at": "2026-03-20T02:00:00Z"}]})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let lists: Value = app.call(Method::GET, &format!("/api/v1/issue-lists?unit_id={unit}"), &coord, None).await.json();
+        assert_eq!((lists["items"][0]["issue_count"].as_i64(), lists["items"][0]["submitted_at"].as_str()), (Some(4), Some("2026-03-20T02:00:00Z")));
+        let res = import(app, &coord, json!({"kind": "reports", "records": [
+            {"external_ref": "R-1", "kind": "monthly", "period": "2026-03", "activity": "window", "submitted_at": "2026-04-25T02:00:00Z"},
+            {"external_ref": "R-2", "kind": "monthly", "period": "2026-03", "activity": "window", "narrative": {"done": "开展情况", "results": "成效", "problems": "问题", "next_plan": "下季度计划"}, "submitted_at": "2026-04-25T02:00:00Z"},
+        ]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        assert_eq!(res.problem().errors.unwrap()[0].field, "records[1].narrative");
+        let res = import(app, &coord, json!({"kind": "reports", "records": [{"external_ref": "R-1", "kind": "monthly", "period": "2026-03", "activity": "window", "submitted_at": "2026-04-25T02:00:00Z"}]})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let reports: Value = app.call(Method::GET, "/api/v1/reports?kind=monthly", &coord, None).await.json();
+        let r = &reports["items"][0];
+        assert_eq!((r["due_on"].as_str(), r["late_days"].as_i64(), r["activity"].as_str()), (Some("2026-04-20"), Some(5), Some("window")));
     }
 }
 

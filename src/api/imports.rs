@@ -43,8 +43,9 @@ pub struct CreateImport {
     #[serde(default)]
     pub dry_run: bool,
     /// The records, 1–5000 (within the request body limit): `IssueRecord` for `issues`,
-    /// `TriggerRecord` for `triggers`, `ParticipationRecord` for `participations` (schemas in
-    /// the components).
+    /// `TriggerRecord` for `triggers`, `ParticipationRecord` for `participations`,
+    /// `ReportRecord` for `reports`, `IssueListRecord` for `issue_lists` (schemas in the
+    /// components).
     #[schema(value_type = Vec<Object>)]
     pub records: Vec<serde_json::Value>,
 }
@@ -143,14 +144,19 @@ enum Ready {
     Issue(Box<IssueRecord>, Vec<Step>),
     Trigger(TriggerRecord),
     Participation(Box<ParticipationRecord>),
+    Report(Box<crate::api::reports::ReportRecord>),
+    IssueList(crate::api::issues::IssueListRecord),
 }
 
 impl Ready {
-    fn unit_id(&mut self) -> &mut String {
+    /// The unit the record is of (a lead's report is of none).
+    fn unit_id(&mut self) -> Option<&mut String> {
         match self {
-            Ready::Issue(x, _) => &mut x.unit_id,
-            Ready::Trigger(x) => &mut x.unit_id,
-            Ready::Participation(x) => &mut x.participation.unit_id,
+            Ready::Issue(x, _) => Some(&mut x.unit_id),
+            Ready::Trigger(x) => Some(&mut x.unit_id),
+            Ready::Participation(x) => Some(&mut x.participation.unit_id),
+            Ready::Report(_) => None,
+            Ready::IssueList(x) => Some(&mut x.unit_id),
         }
     }
 }
@@ -161,10 +167,39 @@ struct Rules {
     trigger_count: crate::domain::calendar::DayCount,
     calendar: crate::domain::calendar::WorkCalendar,
     filing: crate::domain::participation::FilingRule,
+    recheck: crate::domain::ledger::RecheckRule,
+    config: Config,
 }
 
 /// A checked record: its reference, the fingerprint of its content, and what to write.
 type Parsed = (String, String, Ready);
+
+/// The reference's length and a sending time not in the future.
+fn plain_checks(
+    i: usize,
+    reference: &str,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Vec<FieldIssue> {
+    let mut p = Vec::new();
+    if reference.trim().is_empty() || reference.chars().count() > 200 {
+        p.push(FieldIssue::new(
+            format!("records[{i}].external_ref"),
+            "length",
+            "须为 1 到 200 个字符",
+            "must be 1–200 characters",
+        ));
+    }
+    if at > now {
+        p.push(FieldIssue::new(
+            format!("records[{i}].submitted_at"),
+            "future",
+            "不能晚于当前时间",
+            "must not be in the future",
+        ));
+    }
+    p
+}
 
 fn parse_records(
     kind: ImportKind,
@@ -202,6 +237,40 @@ fn parse_records(
                         },
                     )
                 })
+            }
+            ImportKind::Reports => {
+                serde_path_to_error::deserialize::<_, crate::api::reports::ReportRecord>(v).map(
+                    |r| {
+                        let print = fingerprint(&r);
+                        let p = plain_checks(i, &r.external_ref, r.submitted_at, now);
+                        (
+                            r.external_ref.clone(),
+                            print,
+                            if p.is_empty() {
+                                Ok(Ready::Report(Box::new(r)))
+                            } else {
+                                Err(p)
+                            },
+                        )
+                    },
+                )
+            }
+            ImportKind::IssueLists => {
+                serde_path_to_error::deserialize::<_, crate::api::issues::IssueListRecord>(v).map(
+                    |r| {
+                        let print = fingerprint(&r);
+                        let p = plain_checks(i, &r.external_ref, r.submitted_at, now);
+                        (
+                            r.external_ref.clone(),
+                            print,
+                            if p.is_empty() {
+                                Ok(Ready::IssueList(r))
+                            } else {
+                                Err(p)
+                            },
+                        )
+                    },
+                )
             }
             ImportKind::Participations => {
                 serde_path_to_error::deserialize::<_, ParticipationRecord>(v).map(|r| {
@@ -291,19 +360,21 @@ fn apply(
     let mut to_write = Vec::new();
     for (i, (reference, print, mut r)) in ready.into_iter().enumerate() {
         // The unit, by its canonical id (any spelling of a UUID names the same unit).
-        let unit = r.unit_id();
-        match crate::api::units::parse_id(unit).ok() {
-            Some(id)
-                if crate::store::units::get(conn, crate::domain::unit::UnitId(id))?.is_some() =>
-            {
-                *unit = id.to_string();
+        if let Some(unit) = r.unit_id() {
+            match crate::api::units::parse_id(unit).ok() {
+                Some(id)
+                    if crate::store::units::get(conn, crate::domain::unit::UnitId(id))?
+                        .is_some() =>
+                {
+                    *unit = id.to_string();
+                }
+                _ => problems.push(FieldIssue::new(
+                    format!("records[{i}].unit_id"),
+                    "unknown_unit",
+                    "没有该单位",
+                    "no such unit",
+                )),
             }
-            _ => problems.push(FieldIssue::new(
-                format!("records[{i}].unit_id"),
-                "unknown_unit",
-                "没有该单位",
-                "no such unit",
-            )),
         }
         let before: Option<(String, String)> = import_refs::table
             .find((kind.as_str(), &reference))
@@ -391,6 +462,26 @@ fn apply(
                     Err(e) => return Err(Tx::App(e)),
                 }
             }
+            Ready::Report(rec) => {
+                match crate::api::reports::write_past(conn, user_id, &rec, &rules.config) {
+                    Ok(id) => (id, "report.import", "report"),
+                    Err(AppError::Validation(problems)) => {
+                        refused.extend(prefixed(i, problems));
+                        continue;
+                    }
+                    Err(e) => return Err(Tx::App(e)),
+                }
+            }
+            Ready::IssueList(rec) => {
+                match crate::api::issues::write_past_list(conn, user_id, &rec, &rules.recheck) {
+                    Ok(id) => (id, "issue_list.import", "issue_list"),
+                    Err(AppError::Validation(problems)) => {
+                        refused.extend(prefixed(i, problems));
+                        continue;
+                    }
+                    Err(e) => return Err(Tx::App(e)),
+                }
+            }
         };
         diesel::insert_into(import_refs::table)
             .values((
@@ -453,6 +544,14 @@ fn apply(
         return Err(Tx::DryRun(report));
     }
     Ok(report)
+}
+
+/// Problems of the `i`th record, named as its fields.
+fn prefixed(i: usize, problems: Vec<FieldIssue>) -> impl Iterator<Item = FieldIssue> {
+    problems.into_iter().map(move |mut p| {
+        p.field = format!("records[{i}].{}", p.field);
+        p
+    })
 }
 
 fn naive(t: DateTime<Utc>) -> chrono::NaiveDateTime {
@@ -612,12 +711,16 @@ async fn run_import(
         config.day_count("immediate_response"),
     );
     let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
+    let recheck = crate::api::issues::recheck_rule(pool, config).await?;
+    let config = config.clone();
     crate::db::run(pool, move |conn| {
         let rules = Rules {
             trigger_days: days,
             trigger_count: count,
             calendar: crate::store::reports::calendar_for(conn, count)?,
             filing: crate::api::participations::filing_rule(conn, filing_days, filing_count)?,
+            recheck,
+            config,
         };
         match write_transaction(conn, |conn| {
             apply(

@@ -1198,6 +1198,78 @@ pub async fn create_issue_list(
     Ok(HttpResponse::Created().json(submitted))
 }
 
+/// A quarter's issue list a unit sent before the service was adopted (an import).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_ref": "SCJG-2026-Q1-LIST", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "quarter": "2026-Q1", "submitted_at": "2026-03-20T02:00:00Z"}))]
+pub struct IssueListRecord {
+    /// The record's id in the source: a re-import with the same reference changes nothing.
+    pub external_ref: String,
+    /// The unit.
+    #[schema(format = Uuid)]
+    pub unit_id: String,
+    /// The quarter, like `2026-Q1`.
+    pub quarter: String,
+    /// When it was sent.
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Writes a unit's past list submission (an import) at `submitted_at`: its snapshot is the
+/// unit's issues found in the quarter, as they stand (import the issues first).
+pub(crate) fn write_past_list(
+    conn: &mut AnyConnection,
+    actor: &str,
+    r: &IssueListRecord,
+    recheck: &RecheckRule,
+) -> Result<String, AppError> {
+    let quarter: Quarter = r.quarter.parse().map_err(|_| {
+        AppError::Validation(vec![FieldIssue::new(
+            "quarter",
+            "invalid_quarter",
+            "须为季度如 2026-Q1",
+            "a quarter like 2026-Q1",
+        )])
+    })?;
+    if crate::domain::calendar::local_date(r.submitted_at) < quarter.first_day() {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "submitted_at",
+            "before_quarter",
+            "不能早于该季度开始",
+            "must not be before the quarter begins",
+        )]));
+    }
+    let filter = store::Filter {
+        unit_id: Some(r.unit_id.clone()),
+        from: Some(quarter.first_day()),
+        to: Some(quarter.last_day()),
+        ..Default::default()
+    };
+    let mut issues = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let (rows, more) = store::list(conn, &filter, after.as_deref(), 1000)?;
+        after = rows.last().map(|r| r.id.clone());
+        for row in rows {
+            issues.push(issue_of(row, recheck)?);
+        }
+        if !more {
+            break;
+        }
+    }
+    issues.sort_by_key(|i| i.seq);
+    let row = IssueListRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        unit_id: r.unit_id.clone(),
+        quarter: quarter.to_string(),
+        issue_count: issues.len() as i32,
+        snapshot: serde_json::to_string(&issues).map_err(|e| AppError::internal(e.to_string()))?,
+        submitted_by: Some(actor.to_owned()),
+        submitted_at: r.submitted_at.naive_utc(),
+    };
+    store::insert_list(conn, &row)?;
+    Ok(row.id)
+}
+
 /// Query parameters of the submissions list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

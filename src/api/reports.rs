@@ -339,6 +339,126 @@ pub async fn create_report(
         .json(report))
 }
 
+/// A lead's report sent before the service was adopted (an import).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_ref": "XZSP-2026-03", "kind": "monthly", "period": "2026-03", "activity": "window", "submitted_at": "2026-04-18T02:00:00Z"}))]
+pub struct ReportRecord {
+    /// The record's id in the source: a re-import with the same reference changes nothing.
+    pub external_ref: String,
+    /// `monthly` or `quarterly` (a district report is made here, from the leads' summaries).
+    pub kind: ReportKind,
+    /// A month `2026-03` (monthly) or a quarter `2026-Q1`.
+    pub period: String,
+    /// The lead's activity.
+    pub activity: Activity,
+    /// The summary's text (required for `quarterly`, not allowed for `monthly`).
+    pub narrative: Option<Narrative>,
+    /// When it was sent.
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// Writes a lead's past report (an import), as if submitted through the API at
+/// `submitted_at`: its figures computed from the records as of the period's end, its deadline
+/// from the rules in force, its lateness judged on the day it was sent. Problems name fields.
+pub(crate) fn write_past(
+    conn: &mut crate::db::AnyConnection,
+    actor: &str,
+    r: &ReportRecord,
+    config: &Config,
+) -> Result<String, AppError> {
+    let submitted_on = local_date(r.submitted_at);
+    let bad_period = || {
+        refuse(
+            "period",
+            "invalid_period",
+            "月报须为月份如 2026-03，季报须为季度如 2026-Q1",
+            "a month like 2026-03 for a monthly report, a quarter like 2026-Q1 for a quarterly one",
+        )
+    };
+    let (period, due_on) = match r.kind {
+        ReportKind::Monthly => {
+            let p: Period = r.period.parse().map_err(|_| bad_period())?;
+            if r.period.len() != 7 {
+                return Err(bad_period());
+            }
+            if r.narrative.is_some() {
+                return Err(refuse(
+                    "narrative",
+                    "not_allowed",
+                    "月度统计只报数据",
+                    "a monthly report holds the figures only",
+                ));
+            }
+            let count = config.day_count("monthly_report");
+            let cal = store::calendar_for(conn, count)?;
+            (
+                p,
+                calendar::monthly_report_due(p.from, config.monthly_report_day, &cal, count),
+            )
+        }
+        ReportKind::Quarterly => {
+            let q: Quarter = r.period.parse().map_err(|_| bad_period())?;
+            if r.narrative.is_none() {
+                return Err(refuse(
+                    "narrative",
+                    "required",
+                    "季度总结须写明开展情况、成效、问题和下季度计划",
+                    "a quarterly summary needs its narrative",
+                ));
+            }
+            let count = config.day_count("quarterly_summary");
+            let cal = store::calendar_for(conn, count)?;
+            (
+                Period {
+                    from: q.first_day(),
+                    to: q.last_day(),
+                },
+                calendar::due_in_last_month(q, config.quarterly_summary_day, &cal, count),
+            )
+        }
+        ReportKind::DistrictQuarterly => {
+            return Err(refuse(
+                "kind",
+                "not_importable",
+                "区级季度报告由各牵头部门的季度总结生成，不能导入",
+                "a district report is made from the leads' summaries, not imported",
+            ));
+        }
+    };
+    if submitted_on < period.from {
+        return Err(refuse(
+            "submitted_at",
+            "before_period",
+            "不能早于报告期开始",
+            "must not be before the period begins",
+        ));
+    }
+    let stats = compute_stats(
+        conn,
+        period,
+        period.to.min(submitted_on),
+        GroupBy::Unit,
+        Some(r.activity),
+        None,
+    )?;
+    let row = ReportRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        kind: r.kind.as_str().into(),
+        period: r.period.clone(),
+        activity: Some(r.activity.as_str().into()),
+        narrative: r.narrative.as_ref().map(json).transpose()?,
+        statistics: json(&stats)?,
+        merged: None,
+        due_on: Some(due_on),
+        late_days: Some(calendar::days_late(due_on, submitted_on)),
+        submitted_by: Some(actor.to_owned()),
+        submitted_at: r.submitted_at.naive_utc(),
+    };
+    store::insert(conn, &row)?;
+    Ok(row.id)
+}
+
 /// Query parameters of the report list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -22,6 +22,10 @@ crate::text_enum! {
         Triggers => "triggers",
         /// Participations with their segments, filed, accepted or returned.
         Participations => "participations",
+        /// Leads' monthly statistics and quarterly summaries (R12).
+        Reports => "reports",
+        /// Units' quarterly issue lists (R9).
+        IssueLists => "issue_lists",
     }
 }
 
