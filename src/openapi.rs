@@ -48,7 +48,8 @@ pass `next_cursor` back as `cursor`, or follow the `Link: <…>; rel=\"next\"` h
         crate::domain::import::TriggerRecord,
         crate::api::imports::ParticipationRecord,
         crate::api::reports::ReportRecord,
-        crate::api::issues::IssueListRecord
+        crate::api::issues::IssueListRecord,
+        crate::api::schedules::ScheduleRecord
     )),
     modifiers(&BearerScheme)
 )]

@@ -444,3 +444,41 @@ both_backends! {
         assert_eq!(issue_count(app), before, "nothing written");
     }
 }
+
+both_backends! {
+    async fn a_past_published_plan_imports_with_its_workflow(app: TestApp) {
+        let (_, coord, unit, clerk) = cast(app).await;
+        let others: Vec<Value> = app
+            .all_units("category=law_enforcement")
+            .await
+            .into_iter()
+            .map(|u| u.id.to_string())
+            .filter(|id| *id != unit)
+            .map(|id| json!({"unit_id": id, "reason": "本季度已安排专项执法检查"}))
+            .collect();
+        assert!(others.len() >= 20);
+        let plan = |reference: &str, exemptions: &[Value], published: &str| json!({"external_ref": reference, "activity": "enforcement", "quarter": "2026-Q2",
+            "title": "2026年第二季度“跟执法”活动计划", "entries": [{"unit_id": unit, "planned_on": "2026-04-15", "participant": {"kind": "head"}, "mode": "regular", "place": "区市场监管局执法大队"}],
+            "exemptions": exemptions, "submitted_at": "2026-03-10T02:00:00Z", "reviewed_at": "2026-03-12T02:00:00Z", "approved_at": "2026-03-15T02:00:00Z", "published_at": published});
+        // Published before it was approved, and a unit neither planned nor exempted: refused.
+        let res = import(app, &coord, json!({"kind": "schedules", "records": [plan("S-1", &others, "2026-03-14T02:00:00Z")]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        assert_eq!(res.problem().errors.unwrap()[0].field, "records[0].published_at");
+        let res = import(app, &coord, json!({"kind": "schedules", "records": [plan("S-1", &others[1..], "2026-03-16T02:00:00Z")]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        assert!(res.problem().errors.unwrap().iter().all(|e| e.field.starts_with("records[0].")));
+        let res = import(app, &coord, json!({"kind": "schedules", "records": [plan("S-1", &others, "2026-03-16T02:00:00Z")]})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let id = res.json::<Value>()["records"][0]["id"].as_str().unwrap().to_owned();
+        let s: Value = app.call(Method::GET, &format!("/api/v1/schedules/{id}"), &clerk, None).await.json();
+        assert_eq!((s["status"].as_str(), s["published_at"].as_str()), (Some("published"), Some("2026-03-16T02:00:00Z")));
+        let steps: Vec<&str> = s["transitions"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap()).collect();
+        assert_eq!(steps, vec!["submit", "review", "approve", "publish"]);
+        let public: Value = app.get("/api/v1/public/schedules").await.json();
+        assert!(public.to_string().contains(&id), "the public sees it");
+        // One plan per activity and quarter: another is refused, naming the quarter.
+        let res = import(app, &coord, json!({"kind": "schedules", "records": [plan("S-2", &others, "2026-03-16T02:00:00Z")]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        assert_eq!(res.problem().errors.unwrap()[0].field, "records[0].quarter");
+    }
+}

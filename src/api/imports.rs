@@ -44,8 +44,8 @@ pub struct CreateImport {
     pub dry_run: bool,
     /// The records, 1–5000 (within the request body limit): `IssueRecord` for `issues`,
     /// `TriggerRecord` for `triggers`, `ParticipationRecord` for `participations`,
-    /// `ReportRecord` for `reports`, `IssueListRecord` for `issue_lists` (schemas in the
-    /// components).
+    /// `ReportRecord` for `reports`, `IssueListRecord` for `issue_lists`, `ScheduleRecord` for
+    /// `schedules` (schemas in the components).
     #[schema(value_type = Vec<Object>)]
     pub records: Vec<serde_json::Value>,
 }
@@ -146,6 +146,7 @@ enum Ready {
     Participation(Box<ParticipationRecord>),
     Report(Box<crate::api::reports::ReportRecord>),
     IssueList(crate::api::issues::IssueListRecord),
+    Schedule(Box<crate::api::schedules::ScheduleRecord>),
 }
 
 impl Ready {
@@ -155,7 +156,7 @@ impl Ready {
             Ready::Issue(x, _) => Some(&mut x.unit_id),
             Ready::Trigger(x) => Some(&mut x.unit_id),
             Ready::Participation(x) => Some(&mut x.participation.unit_id),
-            Ready::Report(_) => None,
+            Ready::Report(_) | Ready::Schedule(_) => None,
             Ready::IssueList(x) => Some(&mut x.unit_id),
         }
     }
@@ -265,6 +266,23 @@ fn parse_records(
                             print,
                             if p.is_empty() {
                                 Ok(Ready::IssueList(r))
+                            } else {
+                                Err(p)
+                            },
+                        )
+                    },
+                )
+            }
+            ImportKind::Schedules => {
+                serde_path_to_error::deserialize::<_, crate::api::schedules::ScheduleRecord>(v).map(
+                    |r| {
+                        let print = fingerprint(&r);
+                        let p = plain_checks(i, &r.external_ref, r.submitted_at, now);
+                        (
+                            r.external_ref.clone(),
+                            print,
+                            if p.is_empty() {
+                                Ok(Ready::Schedule(Box::new(r)))
                             } else {
                                 Err(p)
                             },
@@ -472,6 +490,14 @@ fn apply(
                     Err(e) => return Err(Tx::App(e)),
                 }
             }
+            Ready::Schedule(rec) => match crate::api::schedules::write_past(conn, user_id, &rec) {
+                Ok(id) => (id, "schedule.import", "schedule"),
+                Err(AppError::Validation(problems)) => {
+                    refused.extend(prefixed(i, problems));
+                    continue;
+                }
+                Err(e) => return Err(Tx::App(e)),
+            },
             Ready::IssueList(rec) => {
                 match crate::api::issues::write_past_list(conn, user_id, &rec, &rules.recheck) {
                     Ok(id) => (id, "issue_list.import", "issue_list"),

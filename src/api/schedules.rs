@@ -290,6 +290,184 @@ pub async fn create_schedule(
         .json(s))
 }
 
+/// A plan published before the service was adopted (an import): its first revision with its
+/// entries, exemptions, and when it was submitted, reviewed, approved and published.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_ref": "SFJ-2026-Q2", "activity": "enforcement", "quarter": "2026-Q2", "title": "2026年第二季度“跟执法”活动计划", "entries": [{"unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "planned_on": "2026-04-15", "participant": {"kind": "head"}, "mode": "regular"}], "exemptions": [], "submitted_at": "2026-03-10T02:00:00Z", "reviewed_at": "2026-03-12T02:00:00Z", "approved_at": "2026-03-15T02:00:00Z", "published_at": "2026-03-16T02:00:00Z"}))]
+pub struct ScheduleRecord {
+    /// The record's id in the source: a re-import with the same reference changes nothing.
+    pub external_ref: String,
+    /// The activity.
+    pub activity: Activity,
+    /// The quarter planned, like `2026-Q2`.
+    pub quarter: String,
+    /// The title.
+    pub title: String,
+    /// Internal notes.
+    pub notes: Option<String>,
+    /// Its entries, as `POST /api/v1/schedules/{id}/entries` takes them.
+    pub entries: Vec<EntryInput>,
+    /// The units exempted, with reasons.
+    #[serde(default)]
+    pub exemptions: Vec<Exemption>,
+    /// When the lead submitted it.
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+    /// When the coordinator reviewed it.
+    pub reviewed_at: chrono::DateTime<chrono::Utc>,
+    /// When a leader approved it.
+    pub approved_at: chrono::DateTime<chrono::Utc>,
+    /// When the lead published it.
+    pub published_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Writes a past published plan (an import): its entries checked as the API checks them, the
+/// submission check (every unit of the activity planned or exempted) applied, and each step of
+/// its workflow recorded at its time. Problems name fields (`entries[2].planned_on`).
+pub(crate) fn write_past(
+    conn: &mut AnyConnection,
+    actor: &str,
+    r: &ScheduleRecord,
+) -> Result<String, AppError> {
+    let quarter = quarter_of(&r.quarter, "quarter")?;
+    let title = r.title.trim().to_owned();
+    if title.is_empty() {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "title",
+            "blank",
+            "不能为空",
+            "must not be blank",
+        )]));
+    }
+    let steps = [
+        ("submitted_at", r.submitted_at),
+        ("reviewed_at", r.reviewed_at),
+        ("approved_at", r.approved_at),
+        ("published_at", r.published_at),
+    ];
+    let mut issues = Vec::new();
+    for w in steps.windows(2) {
+        if w[1].1 < w[0].1 {
+            issues.push(FieldIssue::new(
+                w[1].0,
+                "out_of_order",
+                format!("不能早于 {}", w[0].0),
+                format!("must not be before {}", w[0].0),
+            ));
+        }
+    }
+    if r.published_at > chrono::Utc::now() {
+        issues.push(FieldIssue::new(
+            "published_at",
+            "future",
+            "不能晚于当前时间",
+            "must not be in the future",
+        ));
+    }
+    if !issues.is_empty() {
+        return Err(AppError::Validation(issues));
+    }
+    let at = |t: chrono::DateTime<chrono::Utc>| t.naive_utc();
+    let mut row = ScheduleRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        activity: r.activity.as_str().into(),
+        quarter: quarter.to_string(),
+        revision: 1,
+        title,
+        notes: r
+            .notes
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned),
+        status: Status::Draft.as_str().into(),
+        exemptions: "[]".into(),
+        published_at: None,
+        created_by: Some(actor.to_owned()),
+        created_at: at(r.submitted_at),
+        updated_at: at(r.published_at),
+        version: 1,
+    };
+    store::insert(conn, &row).map_err(|e| match e {
+        AppError::Conflict { .. } => AppError::Validation(vec![FieldIssue::new(
+            "quarter",
+            "already_planned",
+            "该活动该季度已有计划",
+            "this activity already has a plan for the quarter",
+        )]),
+        e => e,
+    })?;
+    for (j, input) in r.entries.iter().enumerate() {
+        let prefix = |mut p: FieldIssue| {
+            p.field = format!("entries[{j}].{}", p.field);
+            p
+        };
+        let entry = entry_row(
+            input.clone(),
+            uuid::Uuid::now_v7().to_string(),
+            uuid::Uuid::now_v7().to_string(),
+            &row.id,
+        )
+        .map_err(|e| match e {
+            AppError::Validation(p) => AppError::Validation(p.into_iter().map(prefix).collect()),
+            e => e,
+        })?;
+        unit_exists(conn, &entry.unit_id).map_err(|e| match e {
+            AppError::Validation(p) => AppError::Validation(p.into_iter().map(prefix).collect()),
+            e => e,
+        })?;
+        store::insert_entry(
+            conn,
+            &EntryRow {
+                created_at: at(r.submitted_at),
+                ..entry
+            },
+        )?;
+    }
+    submission_check(conn, &row, &r.exemptions)?;
+    let canonical: Vec<Exemption> = r
+        .exemptions
+        .iter()
+        .map(|x| Exemption {
+            unit_id: parse_id(&x.unit_id)
+                .map(|u| u.to_string())
+                .unwrap_or_default(),
+            reason: x.reason.trim().to_owned(),
+        })
+        .collect();
+    row.exemptions = serde_json::to_string(&canonical).unwrap_or_else(|_| "[]".into());
+    row.status = Status::Published.as_str().into();
+    row.published_at = Some(at(r.published_at));
+    if !store::update(conn, &row, 1)? {
+        return Err(AppError::Conflict {
+            constraint: "schedule_moved".into(),
+        });
+    }
+    let mut from = Status::Draft;
+    for (action, to, t) in [
+        (Action::Submit, Status::Submitted, r.submitted_at),
+        (Action::Review, Status::Reviewed, r.reviewed_at),
+        (Action::Approve, Status::Approved, r.approved_at),
+        (Action::Publish, Status::Published, r.published_at),
+    ] {
+        store::insert_transition(
+            conn,
+            &TransitionRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                schedule_id: row.id.clone(),
+                action: action.as_str().into(),
+                from_status: from.as_str().into(),
+                to_status: to.as_str().into(),
+                reason: None,
+                actor_id: Some(actor.to_owned()),
+                at: at(t),
+            },
+        )?;
+        from = to;
+    }
+    Ok(row.id)
+}
+
 /// Query parameters of the schedule list.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
@@ -524,7 +702,7 @@ pub async fn update_schedule(
 }
 
 /// An entry to add, or the new state of one.
-#[derive(Debug, Deserialize, Serialize, Validate, ToSchema)]
+#[derive(Clone, Debug, Deserialize, Serialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "planned_on": "2027-01-15", "participant": {"kind": "head"}, "mode": "regular", "matter_ids": [], "place": "碑林区政务服务中心"}))]
 pub struct EntryInput {

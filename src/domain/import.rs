@@ -26,6 +26,8 @@ crate::text_enum! {
         Reports => "reports",
         /// Units' quarterly issue lists (R9).
         IssueLists => "issue_lists",
+        /// Published plans (活动计划) with their entries and workflow.
+        Schedules => "schedules",
     }
 }
 
