@@ -482,3 +482,40 @@ both_backends! {
         assert_eq!(res.problem().errors.unwrap()[0].field, "records[0].quarter");
     }
 }
+
+both_backends! {
+    async fn a_compliance_check_reads_imported_history_as_of_its_date(app: TestApp) {
+        let (admin, coord, unit, _) = cast(app).await;
+        let res = app
+            .call_with(Method::PATCH, &format!("/api/v1/units/{unit}"), &admin, &[("if-match", "*")], Some(json!({"head": {"name": "王建国", "title": "局长"}})))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        // Three Q1 issues with deadline 03-31: one still rectifying; one resolved only on 04-20
+        // (after the evaluation date, so overdue as of 04-10); one closed on 03-25.
+        let mut late_fix = issue(&unit, "Q1-late", "closed");
+        late_fix["resolved_at"] = json!("2026-04-20T02:00:00Z");
+        late_fix["closed_at"] = json!("2026-04-22T02:00:00Z");
+        let res = import(app, &coord, json!({"kind": "issues", "records": [issue(&unit, "Q1-open", "rectifying"), late_fix, issue(&unit, "Q1-done", "closed")]})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let issue_ids: Vec<String> = res.json::<Value>()["records"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().to_owned()).collect();
+        // A participation of 03-10 filed on 03-20: seven days late (due 03-13).
+        let p = json!({"unit_id": unit, "activity": "complaint", "mode": "regular", "activity_on": "2026-03-10", "place": "区市场监管局",
+            "participant": {"kind": "head"}, "people_received": 3, "summary": "处投诉", "segments": common::complaint_segments()});
+        let res = import(app, &coord, json!({"kind": "participations", "records": [{"external_ref": "Q1-P", "status": "accepted", "filed_at": "2026-03-20T02:00:00Z", "accepted_at": "2026-03-21T02:00:00Z", "participation": p}]})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let participation = res.json::<Value>()["records"][0]["id"].as_str().unwrap().to_owned();
+
+        let res = app.call(Method::POST, "/api/v1/compliance-checks", &coord, Some(json!({"period": "2026-Q1", "evaluated_on": "2026-04-10"}))).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let check = res.json::<Value>()["id"].as_str().unwrap().to_owned();
+        let findings: Value = app.call(Method::GET, &format!("/api/v1/compliance-checks/{check}/findings?unit_id={unit}&limit=200"), &coord, None).await.json();
+        let mut keys: Vec<String> = findings["items"].as_array().unwrap().iter()
+            .map(|f| f["key"].as_str().unwrap().to_owned())
+            .filter(|k| k.starts_with("R3:") || k.starts_with("R10:"))
+            .collect();
+        keys.sort();
+        let mut want = vec![format!("R3:{participation}"), format!("R10:{}", issue_ids[0]), format!("R10:{}", issue_ids[1])];
+        want.sort();
+        assert_eq!(keys, want, "exactly: the late filing, the open issue, and the one fixed after the date");
+    }
+}
