@@ -182,15 +182,9 @@ fn plain_checks(
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Vec<FieldIssue> {
-    let mut p = Vec::new();
-    if reference.trim().is_empty() || reference.chars().count() > 200 {
-        p.push(FieldIssue::new(
-            format!("records[{i}].external_ref"),
-            "length",
-            "须为 1 到 200 个字符",
-            "must be 1–200 characters",
-        ));
-    }
+    let mut p: Vec<FieldIssue> = crate::domain::import::reference_problem(i, reference)
+        .into_iter()
+        .collect();
     if at > now {
         p.push(FieldIssue::new(
             format!("records[{i}].submitted_at"),
@@ -202,97 +196,88 @@ fn plain_checks(
     p
 }
 
+/// A record read: its reference, the fingerprint of its content (canonical: field order,
+/// UTC times, defaults), and what to write or why not.
+type Read = (String, String, Result<Ready, Vec<FieldIssue>>);
+
+/// Reads one record of type `T` from `v` and builds what to write from it.
+fn read<T: serde::de::DeserializeOwned + Serialize>(
+    v: &serde_json::Value,
+    reference: impl FnOnce(&T) -> String,
+    build: impl FnOnce(T) -> Result<Ready, Vec<FieldIssue>>,
+) -> Result<Read, serde_path_to_error::Error<serde_json::Error>> {
+    let r: T = serde_path_to_error::deserialize(v)?;
+    Ok((reference(&r), fingerprint(&r), build(r)))
+}
+
+/// `ready` unless `problems` says why not.
+fn unless(
+    problems: Vec<FieldIssue>,
+    ready: impl FnOnce() -> Ready,
+) -> Result<Ready, Vec<FieldIssue>> {
+    if problems.is_empty() {
+        Ok(ready())
+    } else {
+        Err(problems)
+    }
+}
+
 fn parse_records(
     kind: ImportKind,
     records: &[serde_json::Value],
     now: DateTime<Utc>,
 ) -> Result<Vec<Parsed>, AppError> {
-    type Read = (String, String, Result<Ready, Vec<FieldIssue>>);
     let mut problems = Vec::new();
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (i, v) in records.iter().enumerate() {
         // The fingerprint is of the record as read (canonical: field order, UTC times,
         // defaults), so that the same record written differently is still the same.
-        let parsed: Result<Read, serde_path_to_error::Error<serde_json::Error>> = match kind {
-            ImportKind::Issues => serde_path_to_error::deserialize::<_, IssueRecord>(v).map(|r| {
-                let print = fingerprint(&r);
-                let steps = issue_steps(i, &r, now);
-                (
-                    r.external_ref.clone(),
-                    print,
-                    steps.map(|s| Ready::Issue(Box::new(r), s)),
-                )
-            }),
-            ImportKind::Triggers => {
-                serde_path_to_error::deserialize::<_, TriggerRecord>(v).map(|r| {
-                    let print = fingerprint(&r);
-                    let p = check_trigger(i, &r, now);
-                    (
-                        r.external_ref.clone(),
-                        print,
-                        if p.is_empty() {
-                            Ok(Ready::Trigger(r))
-                        } else {
-                            Err(p)
-                        },
+        let parsed = match kind {
+            ImportKind::Issues => read(
+                v,
+                |r: &IssueRecord| r.external_ref.clone(),
+                |r| issue_steps(i, &r, now).map(|s| Ready::Issue(Box::new(r), s)),
+            ),
+            ImportKind::Triggers => read(
+                v,
+                |r: &TriggerRecord| r.external_ref.clone(),
+                |r| unless(check_trigger(i, &r, now), || Ready::Trigger(r)),
+            ),
+            ImportKind::Reports => read(
+                v,
+                |r: &crate::api::reports::ReportRecord| r.external_ref.clone(),
+                |r| {
+                    unless(
+                        plain_checks(i, &r.external_ref, r.submitted_at, now),
+                        || Ready::Report(Box::new(r)),
                     )
-                })
-            }
-            ImportKind::Reports => {
-                serde_path_to_error::deserialize::<_, crate::api::reports::ReportRecord>(v).map(
-                    |r| {
-                        let print = fingerprint(&r);
-                        let p = plain_checks(i, &r.external_ref, r.submitted_at, now);
-                        (
-                            r.external_ref.clone(),
-                            print,
-                            if p.is_empty() {
-                                Ok(Ready::Report(Box::new(r)))
-                            } else {
-                                Err(p)
-                            },
-                        )
-                    },
-                )
-            }
-            ImportKind::IssueLists => {
-                serde_path_to_error::deserialize::<_, crate::api::issues::IssueListRecord>(v).map(
-                    |r| {
-                        let print = fingerprint(&r);
-                        let p = plain_checks(i, &r.external_ref, r.submitted_at, now);
-                        (
-                            r.external_ref.clone(),
-                            print,
-                            if p.is_empty() {
-                                Ok(Ready::IssueList(r))
-                            } else {
-                                Err(p)
-                            },
-                        )
-                    },
-                )
-            }
-            ImportKind::Schedules => {
-                serde_path_to_error::deserialize::<_, crate::api::schedules::ScheduleRecord>(v).map(
-                    |r| {
-                        let print = fingerprint(&r);
-                        let p = plain_checks(i, &r.external_ref, r.submitted_at, now);
-                        (
-                            r.external_ref.clone(),
-                            print,
-                            if p.is_empty() {
-                                Ok(Ready::Schedule(Box::new(r)))
-                            } else {
-                                Err(p)
-                            },
-                        )
-                    },
-                )
-            }
-            ImportKind::Participations => {
-                serde_path_to_error::deserialize::<_, ParticipationRecord>(v).map(|r| {
-                    let print = fingerprint(&r);
+                },
+            ),
+            ImportKind::IssueLists => read(
+                v,
+                |r: &crate::api::issues::IssueListRecord| r.external_ref.clone(),
+                |r| {
+                    unless(
+                        plain_checks(i, &r.external_ref, r.submitted_at, now),
+                        || Ready::IssueList(r),
+                    )
+                },
+            ),
+            ImportKind::Schedules => read(
+                v,
+                |r: &crate::api::schedules::ScheduleRecord| r.external_ref.clone(),
+                |r| {
+                    unless(
+                        plain_checks(i, &r.external_ref, r.submitted_at, now),
+                        || Ready::Schedule(Box::new(r)),
+                    )
+                },
+            ),
+            ImportKind::Participations => read(
+                v,
+                |r: &ParticipationRecord| r.external_ref.clone(),
+                |r| {
                     let mut p = crate::domain::import::check_participation_times(
                         i,
                         r.status,
@@ -302,25 +287,10 @@ fn parse_records(
                         r.return_reason.as_deref(),
                         now,
                     );
-                    if r.external_ref.trim().is_empty() || r.external_ref.chars().count() > 200 {
-                        p.push(FieldIssue::new(
-                            format!("records[{i}].external_ref"),
-                            "length",
-                            "须为 1 到 200 个字符",
-                            "must be 1–200 characters",
-                        ));
-                    }
-                    (
-                        r.external_ref.clone(),
-                        print,
-                        if p.is_empty() {
-                            Ok(Ready::Participation(Box::new(r)))
-                        } else {
-                            Err(p)
-                        },
-                    )
-                })
-            }
+                    p.extend(crate::domain::import::reference_problem(i, &r.external_ref));
+                    unless(p, || Ready::Participation(Box::new(r)))
+                },
+            ),
         };
         match parsed {
             Err(e) => {
@@ -933,51 +903,6 @@ fn xlsx_grid(bytes: Vec<u8>) -> Result<Vec<Vec<Cell>>, AppError> {
     Ok(grid)
 }
 
-/// The start of the period a header's 时间 names (`2022年第二季度`, `2022年6月`, `2022年`).
-fn period_start(period: &str) -> Option<NaiveDate> {
-    let p = annex2::normalize(period);
-    let year: i32 = p
-        .chars()
-        .skip_while(|c| !c.is_ascii_digit())
-        .take_while(|c| c.is_ascii_digit())
-        .collect::<String>()
-        .parse()
-        .ok()?;
-    let quarter = ["一", "二", "三", "四"]
-        .iter()
-        .position(|q| p.contains(&format!("第{q}季度")))
-        .map(|q| q as u32 + 1)
-        .or_else(|| {
-            p.find(['Q', 'q'])
-                .and_then(|i| p[i + 1..].chars().next())
-                .and_then(|c| c.to_digit(10))
-                .filter(|q| (1..=4).contains(q))
-        });
-    let month = p
-        .split_once('年')
-        .and_then(|(_, rest)| rest.split_once('月'))
-        .and_then(|(m, _)| m.trim().parse::<u32>().ok());
-    let m = match (quarter, month) {
-        (Some(q), _) => 3 * (q - 1) + 1,
-        (None, Some(m)) => m,
-        _ => 1,
-    };
-    NaiveDate::from_ymd_opt(year, m, 1)
-        .filter(|d| (2000..=2099).contains(&chrono::Datelike::year(d)))
-}
-
-fn activity_of(name: &str) -> Option<Activity> {
-    if name.contains("走流程") || name.contains("坐窗口") {
-        Some(Activity::Window)
-    } else if name.contains("执法") {
-        Some(Activity::Enforcement)
-    } else if name.contains("投诉") {
-        Some(Activity::Complaint)
-    } else {
-        None
-    }
-}
-
 /// Imports a unit's Annex 2 lists (问题清单、需求清单和解决措施清单) as the office filled them in
 /// (coordinator, admin): XLSX, or CSV in UTF-8 (with or without BOM) or GB18030; sent as
 /// `application/octet-stream`, the file's first bytes tell which. Merged header
@@ -1060,9 +985,9 @@ pub async fn create_annex2_import(
     .await
     .map_err(|e| AppError::internal(e.to_string()))??;
     let sheet = annex2::read(&grid).map_err(AppError::Validation)?;
-    let activity = activity.or_else(|| activity_of(&sheet.heading.activity));
+    let activity = activity.or_else(|| annex2::activity_of(&sheet.heading.activity));
     let today = crate::domain::calendar::local_date(Utc::now());
-    let start = period_start(&sheet.heading.period)
+    let start = annex2::period_start(&sheet.heading.period)
         .filter(|d| *d <= today)
         .unwrap_or(today);
     let mut records = Vec::new();

@@ -889,6 +889,61 @@ fn to_json<T: Serialize>(value: &T) -> Result<String, AppError> {
 }
 
 /// Writes a checked draft into a row.
+impl Draft {
+    /// The draft a creation body holds.
+    fn of(b: &CreateParticipation) -> Draft {
+        Draft {
+            mode: b.mode,
+            activity_on: parse_date(&b.activity_on),
+            place: b.place.clone(),
+            participant: b.participant.clone(),
+            schedule_entry_id: b.schedule_entry_id.clone(),
+            trigger_id: b.trigger_id.clone(),
+            tracking_subject_id: b.tracking_subject_id.clone(),
+            people_received: b.people_received,
+            matter_ids: b.matter_ids.clone(),
+            summary: b.summary.clone(),
+            segments: b.segments.clone(),
+        }
+    }
+}
+
+/// A new draft row of `activity` for `unit_id`, its content to be set by [`apply`].
+fn new_row(
+    id: String,
+    unit_id: String,
+    activity: Activity,
+    created_by: &str,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+) -> ParticipationRow {
+    ParticipationRow {
+        id,
+        unit_id,
+        activity: activity.as_str().into(),
+        mode: String::new(),
+        activity_on: NaiveDate::MIN,
+        place: String::new(),
+        participant_kind: String::new(),
+        participant: String::new(),
+        schedule_entry_id: None,
+        trigger_id: None,
+        tracking_subject_id: None,
+        people_received: 0,
+        matter_ids: String::new(),
+        summary: String::new(),
+        segments: String::new(),
+        status: Status::Draft.as_str().into(),
+        filed_at: None,
+        last_filed_at: None,
+        late_days: None,
+        created_by: Some(created_by.to_owned()),
+        created_at,
+        updated_at,
+        version: 1,
+    }
+}
+
 fn apply(row: &mut ParticipationRow, d: Draft) -> Result<(), AppError> {
     let participant = Participant {
         kind: d.participant.kind,
@@ -1048,19 +1103,7 @@ pub async fn create_participation(
                     )]))
                 }
             };
-            let mut d = Draft {
-                mode: b.mode,
-                activity_on: parse_date(&b.activity_on),
-                place: b.place.clone(),
-                participant: b.participant.clone(),
-                schedule_entry_id: b.schedule_entry_id.clone(),
-                trigger_id: b.trigger_id.clone(),
-                tracking_subject_id: b.tracking_subject_id.clone(),
-                people_received: b.people_received,
-                matter_ids: b.matter_ids.clone(),
-                summary: b.summary.clone(),
-                segments: b.segments.clone(),
-            };
+            let mut d = Draft::of(&b);
             let id = uuid::Uuid::now_v7().to_string();
             check_draft(
                 conn,
@@ -1071,31 +1114,7 @@ pub async fn create_participation(
                 &HashMap::new(),
             )?;
             let now = crate::store::now();
-            let mut row = ParticipationRow {
-                id: id.clone(),
-                unit_id: unit_id.clone(),
-                activity: b.activity.as_str().into(),
-                mode: String::new(),
-                activity_on: NaiveDate::MIN,
-                place: String::new(),
-                participant_kind: String::new(),
-                participant: String::new(),
-                schedule_entry_id: None,
-                trigger_id: None,
-                tracking_subject_id: None,
-                people_received: 0,
-                matter_ids: String::new(),
-                summary: String::new(),
-                segments: String::new(),
-                status: Status::Draft.as_str().into(),
-                filed_at: None,
-                last_filed_at: None,
-                late_days: None,
-                created_by: Some(user.id.clone()),
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
+            let mut row = new_row(id.clone(), unit_id.clone(), b.activity, &user.id, now, now);
             apply(&mut row, d)?;
             store::insert(conn, &row)?;
             let changes = crate::domain::audit::diff(&serde_json::Value::Null, &audit_view(&row));
@@ -1202,19 +1221,7 @@ pub(crate) fn write_past(
             )]))
         }
     };
-    let mut d = Draft {
-        mode: b.mode,
-        activity_on: parse_date(&b.activity_on),
-        place: b.place.clone(),
-        participant: b.participant.clone(),
-        schedule_entry_id: b.schedule_entry_id.clone(),
-        trigger_id: b.trigger_id.clone(),
-        tracking_subject_id: b.tracking_subject_id.clone(),
-        people_received: b.people_received,
-        matter_ids: b.matter_ids.clone(),
-        summary: b.summary.clone(),
-        segments: b.segments.clone(),
-    };
+    let mut d = Draft::of(b);
     check_draft(
         conn,
         &unit,
@@ -1224,31 +1231,15 @@ pub(crate) fn write_past(
         &HashMap::new(),
     )?;
     let created = past.filed_at.unwrap_or_else(crate::store::now);
-    let mut row = ParticipationRow {
-        id: uuid::Uuid::now_v7().to_string(),
+    let updated = past.decided_at.or(past.filed_at).unwrap_or(created);
+    let mut row = new_row(
+        uuid::Uuid::now_v7().to_string(),
         unit_id,
-        activity: b.activity.as_str().into(),
-        mode: String::new(),
-        activity_on: NaiveDate::MIN,
-        place: String::new(),
-        participant_kind: String::new(),
-        participant: String::new(),
-        schedule_entry_id: None,
-        trigger_id: None,
-        tracking_subject_id: None,
-        people_received: 0,
-        matter_ids: String::new(),
-        summary: String::new(),
-        segments: String::new(),
-        status: Status::Draft.as_str().into(),
-        filed_at: None,
-        last_filed_at: None,
-        late_days: None,
-        created_by: Some(actor.to_owned()),
-        created_at: created,
-        updated_at: past.decided_at.or(past.filed_at).unwrap_or(created),
-        version: 1,
-    };
+        b.activity,
+        actor,
+        created,
+        updated,
+    );
     apply(&mut row, d)?;
     let Some(filed_at) = past.filed_at else {
         store::insert(conn, &row)?;

@@ -21,10 +21,9 @@ use crate::api::auth::{
 use crate::api::context::RequestCtx;
 use crate::api::extract::JsonBody;
 use crate::api::problems::{BodyErrors, CommonErrors};
-use crate::auth::{AuthState, PendingUser};
+use crate::auth::{policy, AuthState, PendingUser};
 use crate::config::{Config, WechatSettings};
 use crate::db::{write_transaction, DbPool};
-use crate::domain::account::Role;
 use crate::domain::wechat::{self as rules, Fault};
 use crate::error::{AppError, FieldIssue, WechatError};
 use crate::store::audit::{self, AuditCtx, AuditEntry};
@@ -355,10 +354,7 @@ pub async fn delete_wechat_binding(
                     )
                 })?
                 .to_string();
-            // Another account's: an admin who has set their own password.
-            if id != user.id && (user.role != Role::Admin || user.must_change_password) {
-                return Err(AppError::Forbidden { code: "role" });
-            }
+            policy::end_wechat_binding(&user, &id)?;
             id
         }
     };

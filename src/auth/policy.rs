@@ -21,6 +21,12 @@ pub fn manage_api_keys(user: &AuthUser) -> Result<(), AppError> {
     allow(user.role == Role::Admin && user.key.is_none())
 }
 
+/// End a WeChat binding: one's own; another account's only as an admin who has set their own
+/// password.
+pub fn end_wechat_binding(user: &AuthUser, account: &str) -> Result<(), AppError> {
+    allow(account == user.id || (user.role == Role::Admin && !user.must_change_password))
+}
+
 /// Import past records: the coordinator and admins, signed in (not a key).
 pub fn import_records(user: &AuthUser) -> Result<(), AppError> {
     allow(matches!(user.role, Role::Admin | Role::Coordinator) && user.key.is_none())

@@ -9,6 +9,7 @@
 use chrono::{Datelike, NaiveDate};
 
 use super::ledger::ANNEX2_COLUMNS;
+use super::unit::Activity;
 use super::Problem;
 
 /// One cell of a sheet.
@@ -319,6 +320,51 @@ pub fn read(grid: &[Vec<Cell>]) -> Result<Sheet, Vec<Problem>> {
     })
 }
 
+/// The start of the period a header's 时间 names (`2022年第二季度`, `2022年6月`, `2022年`).
+pub fn period_start(period: &str) -> Option<NaiveDate> {
+    let p = normalize(period);
+    let year: i32 = p
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .parse()
+        .ok()?;
+    let quarter = ["一", "二", "三", "四"]
+        .iter()
+        .position(|q| p.contains(&format!("第{q}季度")))
+        .map(|q| q as u32 + 1)
+        .or_else(|| {
+            p.find(['Q', 'q'])
+                .and_then(|i| p[i + 1..].chars().next())
+                .and_then(|c| c.to_digit(10))
+                .filter(|q| (1..=4).contains(q))
+        });
+    let month = p
+        .split_once('年')
+        .and_then(|(_, rest)| rest.split_once('月'))
+        .and_then(|(m, _)| m.trim().parse::<u32>().ok());
+    let m = match (quarter, month) {
+        (Some(q), _) => 3 * (q - 1) + 1,
+        (None, Some(m)) => m,
+        _ => 1,
+    };
+    NaiveDate::from_ymd_opt(year, m, 1)
+        .filter(|d| (2000..=2099).contains(&chrono::Datelike::year(d)))
+}
+
+pub fn activity_of(name: &str) -> Option<Activity> {
+    if name.contains("走流程") || name.contains("坐窗口") {
+        Some(Activity::Window)
+    } else if name.contains("执法") {
+        Some(Activity::Enforcement)
+    } else if name.contains("投诉") {
+        Some(Activity::Complaint)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -449,6 +495,19 @@ mod tests {
         );
         assert_eq!(s.warnings.len(), 1);
         assert_eq!(s.warnings[0].field, "rows[7].完成时限");
+    }
+
+    #[test]
+    fn the_header_names_a_period_start_and_an_activity() {
+        assert_eq!(period_start("2022年第二季度"), d(2022, 4, 1));
+        assert_eq!(period_start("２０２２年６月"), d(2022, 6, 1));
+        assert_eq!(period_start("2026-Q4"), d(2026, 10, 1));
+        assert_eq!(period_start("2022年"), d(2022, 1, 1));
+        assert_eq!(period_start("第二季度"), None);
+        assert_eq!(activity_of("走流程、坐窗口"), Some(Activity::Window));
+        assert_eq!(activity_of("跟执法"), Some(Activity::Enforcement));
+        assert_eq!(activity_of("处投诉"), Some(Activity::Complaint));
+        assert_eq!(activity_of("其他"), None);
     }
 
     #[test]

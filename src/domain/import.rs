@@ -122,6 +122,55 @@ fn problem(i: usize, field: &str, code: &'static str, zh: String, en: String) ->
     Problem::new(format!("records[{i}].{field}"), code, zh, en)
 }
 
+/// An external reference of 1–200 characters, or why not.
+pub fn reference_problem(i: usize, reference: &str) -> Option<Problem> {
+    (reference.trim().is_empty() || reference.chars().count() > 200).then(|| {
+        problem(
+            i,
+            "external_ref",
+            "length",
+            "须为 1 到 200 个字符".into(),
+            "must be 1–200 characters".into(),
+        )
+    })
+}
+
+fn description_problem(i: usize, text: &str) -> Option<Problem> {
+    let n = text.trim().chars().count();
+    (n == 0 || n > 1000).then(|| {
+        problem(
+            i,
+            "description",
+            "length",
+            "须为 1 到 1000 个字符".into(),
+            "must be 1–1000 characters".into(),
+        )
+    })
+}
+
+/// A time or field a state needs and lacks, or has and must not.
+fn presence(i: usize, status: &str, field: &str, present: bool, needed: bool) -> Option<Problem> {
+    if needed && !present {
+        Some(problem(
+            i,
+            field,
+            "required",
+            format!("状态为 {status} 时必填"),
+            format!("required when the status is {status}"),
+        ))
+    } else if !needed && present {
+        Some(problem(
+            i,
+            field,
+            "not_allowed",
+            format!("状态为 {status} 时不应填写"),
+            format!("not allowed when the status is {status}"),
+        ))
+    } else {
+        None
+    }
+}
+
 /// Checks an issue record (`i`th of the import) at `now` and gives the steps it went
 /// through, or every problem, each naming the record and the field.
 pub fn issue_steps(
@@ -134,25 +183,8 @@ pub fn issue_steps(
     let today = local_date(now);
     let text_len =
         |v: &Option<String>, max: usize| v.as_deref().is_some_and(|s| s.chars().count() > max);
-    if r.external_ref.trim().is_empty() || r.external_ref.chars().count() > 200 {
-        out.push(problem(
-            i,
-            "external_ref",
-            "length",
-            "须为 1 到 200 个字符".into(),
-            "must be 1–200 characters".into(),
-        ));
-    }
-    let n = r.description.trim().chars().count();
-    if n == 0 || n > 1000 {
-        out.push(problem(
-            i,
-            "description",
-            "length",
-            "须为 1 到 1000 个字符".into(),
-            "must be 1–1000 characters".into(),
-        ));
-    }
+    out.extend(reference_problem(i, &r.external_ref));
+    out.extend(description_problem(i, &r.description));
     for (field, v, max) in [
         ("place", &r.place, 200),
         ("content", &r.content, 500),
@@ -248,24 +280,7 @@ pub fn issue_steps(
     };
     let planned_step = !r.immediate || r.measures.is_some() || r.deadline.is_some();
     let need = |field: &str, present: bool, needed: bool, out: &mut Vec<Problem>| {
-        if needed && !present {
-            out.push(problem(
-                i,
-                field,
-                "required",
-                format!("状态为 {} 时必填", r.status.as_str()),
-                format!("required when the status is {}", r.status.as_str()),
-            ));
-        }
-        if !needed && present {
-            out.push(problem(
-                i,
-                field,
-                "not_allowed",
-                format!("状态为 {} 时不应填写", r.status.as_str()),
-                format!("not allowed when the status is {}", r.status.as_str()),
-            ));
-        }
+        out.extend(presence(i, r.status.as_str(), field, present, needed));
     };
     // A rectifying issue was planned, whatever else; a resolved immediate one may skip it.
     let rectified = reached(S::Rectifying) && (planned_step || r.status == S::Rectifying);
@@ -408,24 +423,7 @@ pub fn check_participation_times(
     use super::participation::Status as S;
     let mut out = Vec::new();
     let need = |field: &str, present: bool, needed: bool, out: &mut Vec<Problem>| {
-        if needed && !present {
-            out.push(problem(
-                i,
-                field,
-                "required",
-                format!("状态为 {} 时必填", status.as_str()),
-                format!("required when the status is {}", status.as_str()),
-            ));
-        }
-        if !needed && present {
-            out.push(problem(
-                i,
-                field,
-                "not_allowed",
-                format!("状态为 {} 时不应填写", status.as_str()),
-                format!("not allowed when the status is {}", status.as_str()),
-            ));
-        }
+        out.extend(presence(i, status.as_str(), field, present, needed));
     };
     need("filed_at", filed_at.is_some(), status != S::Draft, &mut out);
     need(
@@ -476,25 +474,8 @@ pub fn check_participation_times(
 /// Checks a trigger record.
 pub fn check_trigger(i: usize, r: &TriggerRecord, now: DateTime<Utc>) -> Vec<Problem> {
     let mut out = Vec::new();
-    if r.external_ref.trim().is_empty() || r.external_ref.chars().count() > 200 {
-        out.push(problem(
-            i,
-            "external_ref",
-            "length",
-            "须为 1 到 200 个字符".into(),
-            "must be 1–200 characters".into(),
-        ));
-    }
-    let n = r.description.trim().chars().count();
-    if n == 0 || n > 1000 {
-        out.push(problem(
-            i,
-            "description",
-            "length",
-            "须为 1 到 1000 个字符".into(),
-            "must be 1–1000 characters".into(),
-        ));
-    }
+    out.extend(reference_problem(i, &r.external_ref));
+    out.extend(description_problem(i, &r.description));
     for (field, d) in [("raised_on", Some(r.raised_on)), ("due_on", r.due_on)] {
         if d.is_some_and(|d| !(2000..=2099).contains(&chrono::Datelike::year(&d))) {
             out.push(problem(
