@@ -16,6 +16,8 @@ pub const DEFAULT_POOL_SIZE: u32 = 8;
 pub const DEFAULT_POOL_TIMEOUT_SECS: u64 = 5;
 /// Default largest request body in bytes (256 KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
+/// Default `FRONTLINE_IMPORT_BODY_LIMIT`: 8 MiB, a batch of 5000 records.
+pub const DEFAULT_IMPORT_BODY_LIMIT: usize = 8 << 20;
 /// Default log filter (env_logger syntax).
 pub const DEFAULT_LOG: &str = "info";
 /// Default SQLite busy timeout in milliseconds.
@@ -34,6 +36,9 @@ pub struct Config {
     pub pool_timeout: Duration,
     /// `FRONTLINE_BODY_LIMIT`: largest accepted request body in bytes; larger answers 413.
     pub body_limit: usize,
+    /// `FRONTLINE_IMPORT_BODY_LIMIT`: largest body of `POST /api/v1/imports` in bytes (a
+    /// half-year of records is larger than any other request); larger answers 413.
+    pub import_body_limit: usize,
     /// `FRONTLINE_LOG`: log filter, e.g. `info` or `frontline=debug,actix_web=info`.
     pub log_filter: String,
     /// `FRONTLINE_WORKERS`: HTTP worker threads; default one per CPU.
@@ -282,6 +287,13 @@ impl Config {
             &get,
             "FRONTLINE_BODY_LIMIT",
             DEFAULT_BODY_LIMIT,
+            1_024,
+            64 << 20,
+        )?;
+        let import_body_limit = parse_num(
+            &get,
+            "FRONTLINE_IMPORT_BODY_LIMIT",
+            DEFAULT_IMPORT_BODY_LIMIT,
             1_024,
             64 << 20,
         )?;
@@ -581,6 +593,7 @@ impl Config {
             pool_size,
             pool_timeout,
             body_limit,
+            import_body_limit,
             log_filter: get("FRONTLINE_LOG").unwrap_or_else(|| DEFAULT_LOG.into()),
             workers,
             sqlite_busy_timeout_ms,

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use actix_web::http::Method;
 use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, Utc};
-use common::{complaint_segments, enforcement_segments, TestApp};
+use common::{complaint_segments, enforcement_segments, run_check, TestApp};
 use diesel::prelude::*;
 use frontline::db::schema::{
     issue_events, issue_lists, issues, participation_transitions, participations, reports,
@@ -157,20 +157,9 @@ async fn window_segments(
             )
             .await;
         let contact = id_of(&ok(res, 201, "service record").await);
-        calls.push(json!({"service_record_id": contact, "called_at": call_at, "reached": true, "answered": true, "remarks": "办事顺利",
-            "ratings": {"staff": "very_satisfied", "process": "satisfied", "overall": "satisfied"}}));
+        calls.push(common::good_call(&contact, &call_at));
     }
-    let segments = vec![
-        json!({"type": "approval_service", "role": "applicant", "method": "in_person", "channel": "offline", "matter_id": drawn[0],
-            "checks": [{"element": "consultation_guidance", "rating": "ok"}, {"element": "completion", "rating": "ok"}]}),
-        json!({"type": "business_inspection", "draw_id": id_of(&d), "matter_ids": drawn,
-            "checks": [{"aspect": "acceptance_conditions", "rating": "ok"}, {"aspect": "procedure", "rating": "ok"}, {"aspect": "service_guide", "rating": "ok"},
-                       {"aspect": "smart_service", "rating": "ok"}, {"aspect": "policy_service", "rating": "ok"},
-                       {"aspect": "consultation_online", "rating": "ok"}, {"aspect": "consultation_phone", "rating": "ok"}, {"aspect": "consultation_on_site", "rating": "ok"}]}),
-        json!({"type": "follow_up_calls", "calls": calls}),
-        json!({"type": "forum", "attendees": [{"group": "approval_staff", "count": 3}, {"group": "enterprise", "count": 5}],
-            "topics": ["reform_tasks", "one_network"], "problems": ["跨部门材料重复提交"], "measures": ["建立材料共享清单"]}),
-    ];
+    let segments = common::window_segments(&drawn, &id_of(&d), calls);
     (segments, drawn)
 }
 
@@ -425,49 +414,6 @@ fn required(u: &Unit) -> BTreeSet<&'static str> {
     out
 }
 
-/// Runs a district-wide check of `period` as of `on`; the run and all its findings.
-async fn run_check(app: &TestApp, token: &str, period: &str, on: NaiveDate) -> (Value, Vec<Value>) {
-    let res = app
-        .call(
-            Method::POST,
-            "/api/v1/compliance-checks",
-            token,
-            Some(json!({"period": period, "evaluated_on": on.to_string()})),
-        )
-        .await;
-    let run = ok(res, 201, "compliance check").await;
-    let check = id_of(&run);
-    assert_eq!(run["period"], json!(period));
-    assert_eq!(run["evaluated_on"], json!(on.to_string()));
-    let mut findings: Vec<Value> = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let path = match &cursor {
-            Some(cur) => {
-                format!("/api/v1/compliance-checks/{check}/findings?limit=200&cursor={cur}")
-            }
-            None => format!("/api/v1/compliance-checks/{check}/findings?limit=200"),
-        };
-        let page = ok(
-            app.call(Method::GET, &path, token, None).await,
-            200,
-            "findings",
-        )
-        .await;
-        findings.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-    }
-    assert_eq!(
-        findings.len() as u64,
-        run["finding_count"].as_u64().unwrap(),
-        "every page read"
-    );
-    (run, findings)
-}
-
 /// The findings as (rule, unit, key), compared with `expected` both ways.
 fn compare(
     label: &str,
@@ -475,17 +421,7 @@ fn compare(
     findings: &[Value],
     by_id: &HashMap<String, Unit>,
 ) -> BTreeSet<Key> {
-    let got: BTreeSet<Key> = findings
-        .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["unit_id"].as_str().map(str::to_owned),
-                f["key"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect();
-    assert_eq!(got.len(), findings.len(), "{label}: no finding twice");
+    let got: BTreeSet<Key> = common::finding_keys(findings);
     let name_of = |u: &Option<String>| {
         u.as_ref()
             .and_then(|u| by_id.get(u))

@@ -519,3 +519,401 @@ both_backends! {
         assert_eq!(keys, want, "exactly: the late filing, the open issue, and the one fixed after the date");
     }
 }
+
+/// The activities a unit's categories require (R1); empty for `policy_making` alone.
+fn required(u: &frontline::domain::unit::Unit) -> std::collections::BTreeSet<&'static str> {
+    u.categories
+        .iter()
+        .filter_map(|c| match c.as_str() {
+            "approval_service" | "public_utility" => Some("window"),
+            "law_enforcement" => Some("enforcement"),
+            "complaint_concentrated" => Some("complaint"),
+            _ => None,
+        })
+        .collect()
+}
+
+fn day(m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+}
+
+/// RFC 3339 (UTC) of `h` o'clock Beijing time on `d`.
+fn beijing(d: chrono::NaiveDate, h: u32) -> String {
+    (d.and_hms_opt(h, 0, 0).unwrap() - chrono::Duration::hours(8))
+        .and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// A participation generated for the half-year, as the expectation needs it.
+struct Held {
+    reference: String,
+    unit: String,
+    activity: &'static str,
+    on: chrono::NaiveDate,
+    filed: chrono::NaiveDate,
+    counted: bool,
+    matters: Vec<String>,
+    trigger: Option<String>,
+}
+
+type Finding = common::FindingKey;
+
+/// Every finding of a district-wide check of `period` as of `on`, as (rule, unit, key).
+async fn findings_of(
+    app: &TestApp,
+    token: &str,
+    period: &str,
+    on: chrono::NaiveDate,
+) -> std::collections::BTreeSet<Finding> {
+    let (_, findings) = common::run_check(app, token, period, on).await;
+    common::finding_keys(&findings)
+}
+
+fn same_findings(
+    label: &str,
+    want: &std::collections::BTreeSet<Finding>,
+    got: &std::collections::BTreeSet<Finding>,
+) {
+    let missing: Vec<&Finding> = want.difference(got).collect();
+    let extra: Vec<&Finding> = got.difference(want).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{label}: missing {missing:#?}\nunexpected {extra:#?}"
+    );
+}
+
+both_backends! {
+    async fn a_generated_half_year_imports_in_one_batch_and_checks_as_stated(app: TestApp) {
+        use std::collections::{BTreeSet, HashMap};
+        use chrono::Datelike;
+        use frontline::domain::draw::{draw, Population};
+        let (admin, coord, _, _) = cast(app).await;
+        let all = app.all_units("").await;
+        let judged: Vec<&frontline::domain::unit::Unit> = all.iter().filter(|u| u.active && !u.categories.is_empty()).collect();
+        assert!(judged.len() >= 40, "Annex 1's units take part: {}", judged.len());
+        let id = |u: &frontline::domain::unit::Unit| u.id.to_string();
+
+        // Every unit's head, through the API; then the catalogue as it was, imported: two
+        // approval matters of each unit of WINDOW, listed since before the year.
+        let mut matter_records = Vec::new();
+        for (n, u) in judged.iter().enumerate() {
+            if u.head.is_none() {
+                let res = app.call_with(Method::PATCH, &format!("/api/v1/units/{}", u.id), &admin, &[("if-match", "*")], Some(json!({"head": {"name": format!("一把手{n}"), "title": "局长"}}))).await;
+                assert_eq!(res.status, 200, "{}", res.text());
+            }
+            if required(u).contains("window") {
+                for k in 0..2 {
+                    matter_records.push(json!({"external_ref": format!("M-{}-{k}", u.short_code), "unit_id": id(u), "kind": "approval", "name": format!("事项{k}"), "listed_on": "2025-12-01"}));
+                }
+            }
+        }
+        let res = import(app, &coord, json!({"kind": "matters", "records": matter_records})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let mut matters: HashMap<String, Vec<String>> = HashMap::new();
+        for (r, sent) in res.json::<Value>()["records"].as_array().unwrap().iter().zip(&matter_records) {
+            matters.entry(sent["unit_id"].as_str().unwrap().to_owned()).or_default().push(r["id"].as_str().unwrap().to_owned());
+        }
+
+        // The stories, each of a unit picked by what it must do.
+        let window_only: Vec<String> = judged.iter().copied().filter(|u| required(u) == BTreeSet::from(["window"])).map(id).collect();
+        let enforcing: Vec<String> = judged.iter().copied().filter(|u| required(u).contains("enforcement")).map(id).collect();
+        assert!(window_only.len() >= 3 && enforcing.len() >= 2, "{window_only:?} {enforcing:?}");
+        let skipped = window_only[0].clone(); // no participation at all in Q2
+        let ledger = window_only[1].clone(); // issues in every state
+        let late = window_only[2].clone(); // its Q1 participation filed ten days after
+        let returned = enforcing[0].clone(); // its Q2 ENFORCEMENT participation returned
+        let triggered = enforcing[1].clone(); // two triggers, one answered
+        let no_list = judged[0].id.to_string(); // sends no Q1 issue list
+        let late_list = judged[1].id.to_string(); // sends its Q2 list after the 20th
+
+        let quarters = [("2026-Q1", day(1, 1), day(3, 31)), ("2026-Q2", day(4, 1), day(6, 30))];
+        let on_of = |q: usize, a: &str| match (q, a) {
+            (0, "window") => day(3, 10),
+            (0, "enforcement") => day(2, 12),
+            (0, _) => day(1, 20),
+            (_, "window") => day(5, 12),
+            (_, "enforcement") => day(5, 14),
+            _ => day(4, 21),
+        };
+
+        // Published plans: every unit an activity requires is planned; the Q2 COMPLAINT plan
+        // was published after its quarter began (R13).
+        let mut schedules = Vec::new();
+        let mut published: Vec<(&str, &str, chrono::NaiveDate)> = Vec::new();
+        for (q, (qs, start, _)) in quarters.iter().enumerate() {
+            for a in ["window", "enforcement", "complaint"] {
+                let entries: Vec<Value> = judged.iter().filter(|u| required(u).contains(a)).map(|u| json!({"unit_id": id(u), "planned_on": on_of(q, a).to_string(), "participant": {"kind": "head"}, "mode": "regular", "place": u.name})).collect();
+                let on = if q == 1 && a == "complaint" { day(4, 3) } else { *start - chrono::Duration::days(10) };
+                published.push((qs, a, on));
+                schedules.push(json!({"external_ref": format!("PLAN-{qs}-{a}"), "activity": a, "quarter": qs, "title": format!("{qs} {a} 活动计划"), "entries": entries,
+                    "submitted_at": beijing(on - chrono::Duration::days(6), 10), "reviewed_at": beijing(on - chrono::Duration::days(4), 10), "approved_at": beijing(on - chrono::Duration::days(2), 10), "published_at": beijing(on, 10)}));
+            }
+        }
+
+        // Triggers of one unit: the first answered in time by an immediate participation that
+        // names it by its reference, the second never.
+        let triggers = vec![
+            json!({"external_ref": "T-1", "unit_id": triggered, "reason": "important_date", "description": "春节后复工高峰", "raised_on": "2026-02-02"}),
+            json!({"external_ref": "T-2", "unit_id": triggered, "reason": "process_change", "description": "执法流程调整", "raised_on": "2026-05-06"}),
+        ];
+
+        // People served in early March by each unit of WINDOW, whom its calls name by reference.
+        let mut service_records = Vec::new();
+        for u in judged.iter().filter(|u| required(u).contains("window")) {
+            for k in 1..=3 {
+                service_records.push(json!({"external_ref": format!("SR-{}-{k}", u.short_code), "unit_id": id(u), "served_on": day(3, k).to_string(), "kind": "application", "contact_name": "张先生", "phone": format!("1380013800{k}")}));
+            }
+        }
+
+        // Participations and the draws their W2 segments name.
+        let mut draws = Vec::new();
+        let mut participations = Vec::new();
+        let mut held: Vec<Held> = Vec::new();
+        for (q, (qs, _, _)) in quarters.iter().enumerate() {
+            for u in &judged {
+                let uid = id(u);
+                let mut activities: Vec<&'static str> = required(u).into_iter().collect();
+                if activities.is_empty() {
+                    activities.push("complaint"); // policy_making alone: any activity
+                }
+                for a in activities {
+                    if q == 1 && a == "window" && uid == skipped {
+                        continue;
+                    }
+                    let on = on_of(q, a);
+                    let reference = format!("P-{qs}-{a}-{}", u.short_code);
+                    let (segments, drawn) = match a {
+                        "window" => {
+                            let population = matters[&uid].clone();
+                            let seed = format!("{qs}-{}", u.short_code);
+                            let result = draw(&Population::new(population.clone()), &seed, 2);
+                            let draw_ref = format!("D-{qs}-{}", u.short_code);
+                            draws.push(json!({"external_ref": draw_ref, "purpose": "inspection_matters", "unit_id": uid, "population": population, "seed": seed, "result": result, "drawn_at": beijing(on, 9)}));
+                            let calls: Vec<Value> = (1..=3).map(|k| common::good_call(&format!("SR-{}-{k}", u.short_code), &beijing(on, 15))).collect();
+                            (common::window_segments(&result, &draw_ref, calls), result)
+                        }
+                        "enforcement" => (common::enforcement_segments(), Vec::new()),
+                        _ => (common::complaint_segments(), Vec::new()),
+                    };
+                    let filed = if q == 0 && uid == late { on + chrono::Duration::days(10) } else { on + chrono::Duration::days(1) };
+                    let fate = if q == 1 && a == "enforcement" && uid == returned {
+                        json!({"status": "returned", "returned_at": beijing(filed + chrono::Duration::days(1), 10), "return_reason": "请补充案卷评查得分"})
+                    } else {
+                        json!({"status": "accepted", "accepted_at": beijing(filed + chrono::Duration::days(1), 10)})
+                    };
+                    let mut record = json!({"external_ref": reference, "filed_at": beijing(filed, 10),
+                        "participation": {"unit_id": uid, "activity": a, "mode": "regular", "activity_on": on.to_string(), "place": u.name,
+                            "participant": {"kind": "head"}, "people_received": 3, "summary": format!("{qs} 一把手{a}"), "segments": segments}});
+                    for (k, v) in fate.as_object().unwrap() {
+                        record[k] = v.clone();
+                    }
+                    participations.push(record);
+                    held.push(Held { reference, unit: uid.clone(), activity: a, on, filed, counted: !(q == 1 && a == "enforcement" && uid == returned), matters: drawn, trigger: None });
+                }
+            }
+        }
+        let answer_on = day(2, 5);
+        participations.push(json!({"external_ref": "P-T-1", "status": "accepted", "filed_at": beijing(answer_on, 16), "accepted_at": beijing(day(2, 6), 10),
+            "participation": {"unit_id": triggered, "activity": "enforcement", "mode": "immediate", "trigger_id": "T-1", "activity_on": answer_on.to_string(), "place": "执法现场",
+                "participant": {"kind": "head"}, "people_received": 1, "summary": "即时体验", "segments": common::enforcement_segments()}}));
+        held.push(Held { reference: "P-T-1".into(), unit: triggered.clone(), activity: "enforcement", on: answer_on, filed: answer_on, counted: true, matters: Vec::new(), trigger: Some("T-1".into()) });
+
+        // One unit's ledger in every state, with deadlines in either quarter.
+        let issue = |reference: &str, found: chrono::NaiveDate, status: &str, extra: Value| {
+            let mut r = json!({"external_ref": reference, "unit_id": ledger, "activity": "window", "kind": "problem", "description": format!("导入问题 {reference}"), "found_on": found.to_string(), "status": status});
+            for (k, v) in extra.as_object().unwrap() {
+                r[k] = v.clone();
+            }
+            r
+        };
+        let issues = vec![
+            issue("I-open", day(2, 10), "open", json!({})),
+            issue("I-overdue-q1", day(1, 15), "rectifying", json!({"measures": "整改", "deadline": "2026-03-15"})),
+            issue("I-overdue-q2", day(4, 10), "rectifying", json!({"measures": "整改", "deadline": "2026-05-31"})),
+            issue("I-resolved", day(5, 1), "resolved", json!({"measures": "整改", "deadline": "2026-06-30", "effect": "已整改", "resolved_at": beijing(day(6, 20), 10)})),
+            issue("I-closed-unchecked", day(2, 10), "closed", json!({"measures": "整改", "deadline": "2026-03-31", "effect": "已整改", "resolved_at": beijing(day(3, 20), 10), "closed_at": beijing(day(3, 25), 10)})),
+            issue("I-passed", day(1, 5), "passed", json!({"measures": "整改", "deadline": "2026-01-31", "effect": "已整改", "resolved_at": beijing(day(1, 18), 10), "closed_at": beijing(day(1, 20), 10), "rechecked_at": beijing(day(3, 1), 10)})),
+            issue("I-withdrawn", day(4, 15), "withdrawn", json!({"remarks": "重复登记", "withdrawn_at": beijing(day(4, 16), 10)})),
+        ];
+
+        // Every unit's issue lists, but for one missing and one late.
+        let mut lists = Vec::new();
+        let mut on_time_lists: HashMap<&str, BTreeSet<String>> = HashMap::new();
+        for (q, (qs, _, _)) in quarters.iter().enumerate() {
+            for u in &judged {
+                let uid = id(u);
+                if q == 0 && uid == no_list {
+                    continue;
+                }
+                let sent = if q == 1 && uid == late_list { day(6, 25) } else if q == 0 { day(3, 15) } else { day(6, 15) };
+                if sent.day() <= 20 {
+                    on_time_lists.entry(qs).or_default().insert(uid.clone());
+                }
+                lists.push(json!({"external_ref": format!("L-{qs}-{}", u.short_code), "unit_id": uid, "quarter": qs, "submitted_at": beijing(sent, 10)}));
+            }
+        }
+
+        // The leads' reports: April's WINDOW statistics late, the COMPLAINT Q1 summary never sent.
+        let narrative = json!({"done": "开展情况", "results": "取得成效", "problems": "存在问题", "next_plan": "下季度计划"});
+        let mut reports = Vec::new();
+        let mut reports_sent: Vec<(&str, String, chrono::NaiveDate)> = Vec::new();
+        for (q, (qs, start, _)) in quarters.iter().enumerate() {
+            for a in ["window", "enforcement", "complaint"] {
+                for m in 0..3u32 {
+                    let month = start.checked_add_months(chrono::Months::new(m)).unwrap();
+                    let name = month.format("%Y-%m").to_string();
+                    let next = month.checked_add_months(chrono::Months::new(1)).unwrap();
+                    let sent = if a == "window" && name == "2026-04" { next.with_day0(27).unwrap() } else { next.with_day0(4).unwrap() };
+                    reports.push(json!({"external_ref": format!("M-{a}-{name}"), "kind": "monthly", "period": name, "activity": a, "submitted_at": beijing(sent, 10)}));
+                    reports_sent.push((a, name, sent));
+                }
+                if q == 0 && a == "complaint" {
+                    continue;
+                }
+                let sent = start.checked_add_months(chrono::Months::new(2)).unwrap().with_day0(14).unwrap();
+                reports.push(json!({"external_ref": format!("S-{a}-{qs}"), "kind": "quarterly", "period": qs, "activity": a, "narrative": narrative, "submitted_at": beijing(sent, 10)}));
+                reports_sent.push((a, qs.to_string(), sent));
+            }
+        }
+
+        let parts = json!([
+            {"kind": "schedules", "records": schedules},
+            {"kind": "triggers", "records": triggers},
+            {"kind": "service_records", "records": service_records},
+            {"kind": "draws", "records": draws},
+            {"kind": "participations", "records": participations},
+            {"kind": "issues", "records": issues},
+            {"kind": "issue_lists", "records": lists},
+            {"kind": "reports", "records": reports},
+        ]);
+        let total: usize = parts.as_array().unwrap().iter().map(|p| p["records"].as_array().unwrap().len()).sum();
+        let participation_count = || {
+            use diesel::prelude::*;
+            frontline::db::schema::participations::table.count().get_result::<i64>(&mut app.db()).unwrap()
+        };
+
+        // A dry run says what would happen and writes nothing.
+        let res = import(app, &coord, json!({"dry_run": true, "parts": parts})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        assert_eq!(res.json::<Value>()["created"].as_u64(), Some(total as u64));
+        assert_eq!((participation_count(), issue_count(app)), (0, 0));
+
+        let res = import(app, &coord, json!({"parts": parts})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let report: Value = res.json();
+        assert_eq!(report["created"].as_u64(), Some(total as u64));
+        let ids: HashMap<(String, String), String> = report["records"].as_array().unwrap().iter()
+            .map(|r| ((r["kind"].as_str().unwrap().to_owned(), r["external_ref"].as_str().unwrap().to_owned()), r["id"].as_str().unwrap().to_owned()))
+            .collect();
+        let id_of = |kind: &str, reference: &str| ids[&(kind.to_owned(), reference.to_owned())].clone();
+        // The draws' references became their ids.
+        let p: Value = app.call(Method::GET, &format!("/api/v1/participations/{}", id_of("participations", &format!("P-2026-Q1-window-{}", all.iter().find(|u| id(u) == ledger).unwrap().short_code))), &coord, None).await.json();
+        assert_eq!(p["segments"][1]["draw_id"].as_str(), Some(id_of("draws", &format!("D-2026-Q1-{}", all.iter().find(|u| id(u) == ledger).unwrap().short_code)).as_str()), "{p}");
+
+        // The expectation, rule by rule, from the generated records (DOMAIN.md R1–R13).
+        let expected = |q: usize, evaluated: chrono::NaiveDate| {
+            let (qs, start, end) = quarters[q];
+            let in_q = |d: chrono::NaiveDate| start <= d && d <= end;
+            let mut want: BTreeSet<Finding> = BTreeSet::new();
+            let mut add = |rule: &str, unit: &str, key: String| {
+                want.insert((rule.to_owned(), Some(unit.to_owned()), key));
+            };
+            for u in &judged {
+                let uid = id(u);
+                let mine: Vec<&Held> = held.iter().filter(|p| p.unit == uid && in_q(p.on) && p.counted).collect();
+                let req = required(u);
+                if req.is_empty() && mine.is_empty() {
+                    add("R1", &uid, format!("R1:{uid}:{qs}:any"));
+                }
+                for a in &req {
+                    if !mine.iter().any(|p| p.activity == *a) {
+                        add("R1", &uid, format!("R1:{uid}:{qs}:{a}"));
+                    }
+                }
+                if mine.is_empty() {
+                    add("R7", &uid, format!("R7:{uid}:{qs}"));
+                }
+                if !on_time_lists.get(qs).is_some_and(|s| s.contains(&uid)) {
+                    add("R9", &uid, format!("R9:{uid}:{qs}"));
+                }
+                if let Some(ms) = matters.get(&uid) {
+                    let covered: BTreeSet<&String> = held.iter().filter(|p| p.unit == uid && p.on <= end && p.counted).flat_map(|p| p.matters.iter()).collect();
+                    if 4 * covered.len() < (q + 1) * ms.len() {
+                        add("R2", &uid, format!("R2:{uid}:{qs}"));
+                    }
+                }
+            }
+            for p in held.iter().filter(|p| in_q(p.on) && p.filed > p.on + chrono::Duration::days(3)) {
+                add("R3", &p.unit, format!("R3:{}", id_of("participations", &p.reference)));
+            }
+            for (reference, raised) in [("T-1", day(2, 2)), ("T-2", day(5, 6))] {
+                let answered = held.iter().any(|p| p.trigger.as_deref() == Some(reference) && p.counted && raised <= p.on && p.on <= raised + chrono::Duration::days(7));
+                if in_q(raised) && !answered {
+                    add("R8", &triggered, format!("R8:{}", id_of("triggers", reference)));
+                }
+            }
+            // As of the evaluation date: still open or rectifying past a deadline in the quarter.
+            for (reference, deadline) in [("I-overdue-q1", day(3, 15)), ("I-overdue-q2", day(5, 31))] {
+                if in_q(deadline) && deadline <= evaluated {
+                    add("R10", &ledger, format!("R10:{}", id_of("issues", reference)));
+                }
+            }
+            // Closed on 03-25 and never re-checked: due by 06-23, judged in Q2.
+            let closed = day(3, 25);
+            let due = closed + chrono::Duration::days(90);
+            if in_q(due) && due <= evaluated {
+                add("R11", &ledger, format!("R11:{}:{closed}", id_of("issues", "I-closed-unchecked")));
+            }
+            for a in ["window", "enforcement", "complaint"] {
+                let lead = all.iter().find(|u| u.lead_activity.map(|x| x.as_str()) == Some(a)).unwrap().id.to_string();
+                for m in 0..3u32 {
+                    let month = start.checked_add_months(chrono::Months::new(m)).unwrap();
+                    let name = month.format("%Y-%m").to_string();
+                    let due = month.checked_add_months(chrono::Months::new(1)).unwrap().with_day0(19).unwrap();
+                    if !reports_sent.iter().any(|r| r.0 == a && r.1 == name && r.2 <= due) {
+                        add("R12", &lead, format!("R12:{a}:monthly:{name}"));
+                    }
+                }
+                let due = start.checked_add_months(chrono::Months::new(2)).unwrap().with_day0(21).unwrap();
+                if !reports_sent.iter().any(|r| r.0 == a && r.1 == qs && r.2 <= due) {
+                    add("R12", &lead, format!("R12:{a}:quarterly:{qs}"));
+                }
+                if published.iter().any(|(pq, pa, on)| *pq == qs && *pa == a && *on >= start) {
+                    add("R13", &lead, format!("R13:{a}:{qs}"));
+                }
+            }
+            want
+        };
+        for (q, evaluated) in [(0, day(4, 30)), (1, day(7, 31))] {
+            let want = expected(q, evaluated);
+            // The stories are in it, so the expectation is not empty by accident.
+            let rules: BTreeSet<&str> = want.iter().map(|f| f.0.as_str()).collect();
+            let stated: BTreeSet<&str> = if q == 0 { BTreeSet::from(["R3", "R9", "R10", "R12"]) } else { BTreeSet::from(["R1", "R7", "R8", "R9", "R10", "R11", "R12", "R13"]) };
+            assert_eq!(rules, stated, "{want:#?}");
+            let got = findings_of(app, &coord, quarters[q].0, evaluated).await;
+            same_findings(quarters[q].0, &want, &got);
+        }
+
+        // Re-importing the same batch changes nothing.
+        let before = (participation_count(), issue_count(app), app.audit_count());
+        let res = import(app, &coord, json!({"parts": parts})).await;
+        assert_eq!(res.status, 200, "{}", res.text());
+        let again: Value = res.json();
+        assert_eq!((again["created"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(total as u64)));
+        assert_eq!((participation_count(), issue_count(app), app.audit_count()), before);
+
+        // A batch with one bad record (filed before its activity) writes nothing and names it.
+        let mut bad_parts = parts.clone();
+        bad_parts[5]["records"].as_array_mut().unwrap().push(issue("I-new", day(6, 1), "open", json!({})));
+        let k = bad_parts[4]["records"].as_array().unwrap().len();
+        let mut bad = bad_parts[4]["records"][0].clone();
+        bad["external_ref"] = json!("P-new");
+        bad["filed_at"] = json!("2025-12-01T02:00:00Z");
+        bad_parts[4]["records"].as_array_mut().unwrap().push(bad);
+        let res = import(app, &coord, json!({"parts": bad_parts})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        let fields: Vec<String> = res.problem().errors.unwrap().into_iter().map(|e| e.field).collect();
+        assert_eq!(fields, vec![format!("parts[4].records[{k}].filed_at")]);
+        assert_eq!((participation_count(), issue_count(app), app.audit_count()), before);
+    }
+}

@@ -15,7 +15,6 @@ use sha2::Digest;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::api::context::RequestCtx;
-use crate::api::extract::JsonBody;
 use crate::api::problems::{AuthErrors, BodyErrors, CommonErrors, ParameterErrors};
 use crate::api::query::Params;
 use crate::auth::{policy, AuthUser};
@@ -24,7 +23,8 @@ use crate::db::schema::{import_batches, import_refs, issues};
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::annex2::{self, Cell};
 use crate::domain::import::{
-    check_trigger, issue_steps, ImportKind, IssueRecord, Step, TriggerRecord,
+    check_draw, check_trigger, issue_steps, DrawRecord, ImportKind, IssueRecord, Step,
+    TriggerRecord,
 };
 use crate::domain::ledger::{IssueKind, IssueStatus};
 use crate::domain::unit::Activity;
@@ -32,22 +32,39 @@ use crate::error::{AppError, FieldIssue};
 use crate::store::audit::{self, AuditCtx, AuditEntry};
 use crate::store::issues::{IssueEventRow, IssueRow};
 
-/// A batch of past records.
+/// Records of one kind within a batch of several.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ImportPart {
+    /// What the records are.
+    pub kind: ImportKind,
+    /// The records (schemas as for `CreateImport.records`).
+    #[schema(value_type = Vec<Object>)]
+    pub records: Vec<serde_json::Value>,
+}
+
+/// A batch of past records: of one kind (`kind` and `records`), or of several (`parts`).
 #[derive(Debug, Deserialize, Serialize, ToSchema, validator::Validate)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"kind": "issues", "dry_run": true, "records": [{"external_ref": "SCJG-2026-Q1-003", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "activity": "window", "kind": "problem", "description": "窗口材料清单未更新", "measures": "更新清单", "deadline": "2026-03-31", "effect": "已更新", "found_on": "2026-02-10", "status": "closed", "resolved_at": "2026-03-20T02:00:00Z", "closed_at": "2026-03-25T02:00:00Z"}]}))]
 pub struct CreateImport {
-    /// What the records are.
-    pub kind: ImportKind,
+    /// What the records are (with `records`).
+    pub kind: Option<ImportKind>,
     /// Check and report without writing anything.
     #[serde(default)]
     pub dry_run: bool,
     /// The records, 1–5000 (within the request body limit): `IssueRecord` for `issues`,
     /// `TriggerRecord` for `triggers`, `ParticipationRecord` for `participations`,
     /// `ReportRecord` for `reports`, `IssueListRecord` for `issue_lists`, `ScheduleRecord` for
-    /// `schedules` (schemas in the components).
-    #[schema(value_type = Vec<Object>)]
-    pub records: Vec<serde_json::Value>,
+    /// `schedules`, `DrawRecord` for `draws`, `MatterRecord` for `matters`,
+    /// `ServiceRecordRecord` for `service_records` (schemas in the components).
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub records: Option<Vec<serde_json::Value>>,
+    /// Instead of `kind` and `records`: records of several kinds, imported in one batch, all
+    /// or nothing, part after part in the order given, so that a later part may name a record
+    /// of an earlier one by its `external_ref` (a participation's `draw_id` or `trigger_id`).
+    /// Problems are named `parts[1].records[3].closed_at`. At most 5000 records in all.
+    pub parts: Option<Vec<ImportPart>>,
 }
 
 crate::text_enum! {
@@ -63,7 +80,12 @@ crate::text_enum! {
 /// What became of one record.
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 pub struct RecordReport {
-    /// Its position in `records` (0-based).
+    /// Its part's position in `parts` (0-based; absent for a batch of one kind).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub part: Option<usize>,
+    /// Its kind.
+    pub kind: ImportKind,
+    /// Its position in its `records` (0-based).
     pub index: usize,
     /// Its external reference.
     pub external_ref: String,
@@ -78,15 +100,16 @@ pub struct RecordReport {
 pub struct ImportReport {
     /// The batch (none in a dry run or when nothing was new).
     pub batch_id: Option<String>,
-    /// The kind.
-    pub kind: ImportKind,
+    /// The kind (absent for a batch of several parts).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub kind: Option<ImportKind>,
     /// Whether it was a dry run.
     pub dry_run: bool,
     /// Records created.
     pub created: usize,
     /// Records already imported, unchanged.
     pub unchanged: usize,
-    /// Each record.
+    /// Each record, in the order sent.
     pub records: Vec<RecordReport>,
     /// What was kept as written rather than read (Annex 2 deadlines that could not be read).
     pub warnings: Vec<crate::error::FieldError>,
@@ -147,6 +170,9 @@ enum Ready {
     Report(Box<crate::api::reports::ReportRecord>),
     IssueList(crate::api::issues::IssueListRecord),
     Schedule(Box<crate::api::schedules::ScheduleRecord>),
+    Draw(Box<DrawRecord>),
+    Matter(Box<crate::api::matters::MatterRecord>),
+    ServiceRecord(Box<crate::api::service_records::ServiceRecordRecord>),
 }
 
 impl Ready {
@@ -158,6 +184,9 @@ impl Ready {
             Ready::Participation(x) => Some(&mut x.participation.unit_id),
             Ready::Report(_) | Ready::Schedule(_) => None,
             Ready::IssueList(x) => Some(&mut x.unit_id),
+            Ready::Draw(x) => x.unit_id.as_mut(),
+            Ready::Matter(x) => Some(&mut x.unit_id),
+            Ready::ServiceRecord(x) => Some(&mut x.unit_id),
         }
     }
 }
@@ -274,6 +303,29 @@ fn parse_records(
                     )
                 },
             ),
+            ImportKind::Draws => read(
+                v,
+                |r: &DrawRecord| r.external_ref.clone(),
+                |r| unless(check_draw(i, &r, now), || Ready::Draw(Box::new(r))),
+            ),
+            ImportKind::Matters => read(
+                v,
+                |r: &crate::api::matters::MatterRecord| r.external_ref.clone(),
+                |r| {
+                    let p = crate::domain::import::reference_problem(i, &r.external_ref);
+                    unless(p.into_iter().collect(), || Ready::Matter(Box::new(r)))
+                },
+            ),
+            ImportKind::ServiceRecords => read(
+                v,
+                |r: &crate::api::service_records::ServiceRecordRecord| r.external_ref.clone(),
+                |r| {
+                    let p = crate::domain::import::reference_problem(i, &r.external_ref);
+                    unless(p.into_iter().collect(), || {
+                        Ready::ServiceRecord(Box::new(r))
+                    })
+                },
+            ),
             ImportKind::Participations => read(
                 v,
                 |r: &ParticipationRecord| r.external_ref.clone(),
@@ -328,63 +380,106 @@ fn parse_records(
     Ok(out)
 }
 
-/// Checks what needs the database (units exist), then writes every record, or nothing.
+/// Records of one kind, checked, with their part's position in `parts` (if any).
+struct ParsedPart {
+    part: Option<usize>,
+    kind: ImportKind,
+    records: Vec<Parsed>,
+}
+
+/// A field of a record, named within its part.
+fn in_part(part: Option<usize>, field: String) -> String {
+    match part {
+        Some(p) => format!("parts[{p}].{field}"),
+        None => field,
+    }
+}
+
+/// Problems of a part's records, named within the part.
+fn named(part: Option<usize>, problems: Vec<FieldIssue>) -> impl Iterator<Item = FieldIssue> {
+    problems.into_iter().map(move |mut p| {
+        p.field = in_part(part, std::mem::take(&mut p.field));
+        p
+    })
+}
+
+/// Checks what needs the database (units exist), then writes every record, part after part,
+/// or nothing.
 #[allow(clippy::too_many_arguments)]
 fn apply(
     conn: &mut AnyConnection,
     actx: &AuditCtx,
     user_id: &str,
-    kind: ImportKind,
+    single: Option<ImportKind>,
     source: &str,
-    ready: Vec<Parsed>,
+    parts: Vec<ParsedPart>,
     rules: &Rules,
     dry_run: bool,
     warnings: Vec<crate::error::FieldError>,
 ) -> Result<ImportReport, Tx> {
-    crate::db::lock_key(conn, &format!("import:{}", kind.as_str()))?;
+    // Every kind's lock, in one order, so that two batches never wait on each other.
+    let mut kinds: Vec<&'static str> = parts.iter().map(|p| p.kind.as_str()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    for k in &kinds {
+        crate::db::lock_key(conn, &format!("import:{k}"))?;
+    }
     let now = crate::store::now();
     let mut problems = Vec::new();
     let mut reports = Vec::new();
     let mut to_write = Vec::new();
-    for (i, (reference, print, mut r)) in ready.into_iter().enumerate() {
-        // The unit, by its canonical id (any spelling of a UUID names the same unit).
-        if let Some(unit) = r.unit_id() {
-            match crate::api::units::parse_id(unit).ok() {
-                Some(id)
-                    if crate::store::units::get(conn, crate::domain::unit::UnitId(id))?
-                        .is_some() =>
-                {
-                    *unit = id.to_string();
+    for ParsedPart {
+        part,
+        kind,
+        records,
+    } in parts
+    {
+        let mut mine = Vec::new();
+        for (i, (reference, print, mut r)) in records.into_iter().enumerate() {
+            // The unit, by its canonical id (any spelling of a UUID names the same unit).
+            if let Some(unit) = r.unit_id() {
+                match crate::api::units::parse_id(unit).ok() {
+                    Some(id)
+                        if crate::store::units::get(conn, crate::domain::unit::UnitId(id))?
+                            .is_some() =>
+                    {
+                        *unit = id.to_string();
+                    }
+                    _ => mine.push(FieldIssue::new(
+                        format!("records[{i}].unit_id"),
+                        "unknown_unit",
+                        "没有该单位",
+                        "no such unit",
+                    )),
                 }
-                _ => problems.push(FieldIssue::new(
-                    format!("records[{i}].unit_id"),
-                    "unknown_unit",
-                    "没有该单位",
-                    "no such unit",
+            }
+            let before: Option<(String, String)> = import_refs::table
+                .find((kind.as_str(), &reference))
+                .select((import_refs::target_id, import_refs::fingerprint))
+                .first(conn)
+                .optional()?;
+            match before {
+                // An Annex 2 reference is the digest of the row itself: known means unchanged.
+                Some((target, f)) if f == print || source == "annex2" => {
+                    reports.push(RecordReport {
+                        part,
+                        kind,
+                        index: i,
+                        external_ref: reference,
+                        outcome: RecordOutcome::Unchanged,
+                        id: Some(target),
+                    })
+                }
+                Some(_) => mine.push(FieldIssue::new(
+                    format!("records[{i}].external_ref"),
+                    "ref_changed",
+                    "该外部编号已导入过，内容不同：导入不修改已有记录",
+                    "this reference was imported before with other content: imports change no record",
                 )),
+                None => to_write.push((part, kind, i, reference, print, r)),
             }
         }
-        let before: Option<(String, String)> = import_refs::table
-            .find((kind.as_str(), &reference))
-            .select((import_refs::target_id, import_refs::fingerprint))
-            .first(conn)
-            .optional()?;
-        match before {
-            // An Annex 2 reference is the digest of the row itself: known means unchanged.
-            Some((target, f)) if f == print || source == "annex2" => reports.push(RecordReport {
-                index: i,
-                external_ref: reference,
-                outcome: RecordOutcome::Unchanged,
-                id: Some(target),
-            }),
-            Some(_) => problems.push(FieldIssue::new(
-                format!("records[{i}].external_ref"),
-                "ref_changed",
-                "该外部编号已导入过，内容不同：导入不修改已有记录",
-                "this reference was imported before with other content: imports change no record",
-            )),
-            None => to_write.push((i, reference, print, r)),
-        }
+        problems.extend(named(part, mine));
     }
     if !problems.is_empty() {
         return Err(Tx::App(AppError::Validation(problems)));
@@ -394,7 +489,7 @@ fn apply(
         diesel::insert_into(import_batches::table)
             .values((
                 import_batches::id.eq(&batch),
-                import_batches::kind.eq(kind.as_str()),
+                import_batches::kind.eq(kinds.join(",")),
                 import_batches::source.eq(source),
                 import_batches::record_count.eq(to_write.len() as i32),
                 import_batches::created_by.eq(Some(user_id)),
@@ -404,19 +499,24 @@ fn apply(
     }
     let created = to_write.len();
     let mut refused = Vec::new();
-    for (i, reference, print, r) in to_write {
-        let (target, action, target_type) = match r {
-            Ready::Issue(rec, steps) => (
-                write_issue(conn, user_id, &rec, &steps)?,
-                "issue.import",
-                "issue",
-            ),
-            Ready::Trigger(rec) => (
-                write_trigger(conn, user_id, &rec, rules)?,
-                "trigger.import",
-                "trigger",
-            ),
-            Ready::Participation(rec) => {
+    for (part, kind, i, reference, print, r) in to_write {
+        // What the record became, or why the API would have refused it (fields named within
+        // the record; collected, then all refused).
+        let written: Result<(String, &str, &str), AppError> = match r {
+            Ready::Issue(rec, steps) => {
+                write_issue(conn, user_id, &rec, &steps).map(|id| (id, "issue.import", "issue"))
+            }
+            Ready::Trigger(rec) => write_trigger(conn, user_id, &rec, rules)
+                .map(|id| (id, "trigger.import", "trigger")),
+            Ready::Matter(rec) => crate::api::matters::write_past(conn, &rec)
+                .map(|id| (id, "matter.import", "matter")),
+            Ready::ServiceRecord(rec) => crate::api::service_records::write_past(conn, &rec)
+                .map(|id| (id, "service_record.import", "service_record")),
+            Ready::Draw(rec) => {
+                write_draw(conn, user_id, &rec).map(|id| (id, "draw.import", "draw"))
+            }
+            Ready::Participation(mut rec) => {
+                resolve_references(conn, &mut rec.participation)?;
                 let past = crate::api::participations::PastSteps {
                     status: rec.status,
                     filed_at: rec.filed_at.map(naive),
@@ -427,57 +527,48 @@ fn apply(
                         .map(str::trim)
                         .map(str::to_owned),
                 };
-                match crate::api::participations::write_past(
+                crate::api::participations::write_past(
                     conn,
                     user_id,
                     &rec.participation,
                     &past,
                     &rules.filing,
-                ) {
-                    Ok(id) => (id, "participation.import", "participation"),
-                    // Checked like a record made through the API: collected, then all refused.
-                    Err(AppError::Validation(problems)) => {
-                        refused.extend(problems.into_iter().map(|mut p| {
-                            p.field = if p.field == "filed_at" {
-                                format!("records[{i}].filed_at")
-                            } else {
-                                format!("records[{i}].participation.{}", p.field)
-                            };
-                            p
-                        }));
-                        continue;
-                    }
-                    Err(e) => return Err(Tx::App(e)),
-                }
+                )
+                .map(|id| (id, "participation.import", "participation"))
+                .map_err(|e| match e {
+                    // The API's body sits under `participation`; `filed_at` is the record's.
+                    AppError::Validation(problems) => AppError::Validation(
+                        problems
+                            .into_iter()
+                            .map(|mut p| {
+                                if p.field != "filed_at" {
+                                    p.field = format!("participation.{}", p.field);
+                                }
+                                p
+                            })
+                            .collect(),
+                    ),
+                    e => e,
+                })
             }
             Ready::Report(rec) => {
-                match crate::api::reports::write_past(conn, user_id, &rec, &rules.config) {
-                    Ok(id) => (id, "report.import", "report"),
-                    Err(AppError::Validation(problems)) => {
-                        refused.extend(prefixed(i, problems));
-                        continue;
-                    }
-                    Err(e) => return Err(Tx::App(e)),
-                }
+                crate::api::reports::write_past(conn, user_id, &rec, &rules.config)
+                    .map(|id| (id, "report.import", "report"))
             }
-            Ready::Schedule(rec) => match crate::api::schedules::write_past(conn, user_id, &rec) {
-                Ok(id) => (id, "schedule.import", "schedule"),
-                Err(AppError::Validation(problems)) => {
-                    refused.extend(prefixed(i, problems));
-                    continue;
-                }
-                Err(e) => return Err(Tx::App(e)),
-            },
+            Ready::Schedule(rec) => crate::api::schedules::write_past(conn, user_id, &rec)
+                .map(|id| (id, "schedule.import", "schedule")),
             Ready::IssueList(rec) => {
-                match crate::api::issues::write_past_list(conn, user_id, &rec, &rules.recheck) {
-                    Ok(id) => (id, "issue_list.import", "issue_list"),
-                    Err(AppError::Validation(problems)) => {
-                        refused.extend(prefixed(i, problems));
-                        continue;
-                    }
-                    Err(e) => return Err(Tx::App(e)),
-                }
+                crate::api::issues::write_past_list(conn, user_id, &rec, &rules.recheck)
+                    .map(|id| (id, "issue_list.import", "issue_list"))
             }
+        };
+        let (target, action, target_type) = match written {
+            Ok(w) => w,
+            Err(AppError::Validation(problems)) => {
+                refused.extend(named(part, prefixed(i, problems).collect()));
+                continue;
+            }
+            Err(e) => return Err(Tx::App(e)),
         };
         diesel::insert_into(import_refs::table)
             .values((
@@ -501,6 +592,8 @@ fn apply(
             },
         )?;
         reports.push(RecordReport {
+            part,
+            kind,
             index: i,
             external_ref: reference,
             outcome: RecordOutcome::Created,
@@ -510,10 +603,10 @@ fn apply(
     if !refused.is_empty() {
         return Err(Tx::App(AppError::Validation(refused)));
     }
-    reports.sort_by_key(|r| r.index);
+    reports.sort_by_key(|r| (r.part, r.index));
     let unchanged = reports.len() - created;
     if created > 0 {
-        let changes = serde_json::json!({"kind": {"before": null, "after": kind}, "source": {"before": null, "after": source}, "created": {"before": null, "after": created}, "unchanged": {"before": null, "after": unchanged}});
+        let changes = serde_json::json!({"kind": {"before": null, "after": kinds.join(",")}, "source": {"before": null, "after": source}, "created": {"before": null, "after": created}, "unchanged": {"before": null, "after": unchanged}});
         audit::record(
             conn,
             actx,
@@ -528,7 +621,7 @@ fn apply(
     }
     let report = ImportReport {
         batch_id: (created > 0 && !dry_run).then_some(batch),
-        kind,
+        kind: single,
         dry_run,
         created,
         unchanged,
@@ -643,6 +736,111 @@ fn write_issue(
     Ok(row.id)
 }
 
+/// Ids given as the external references of imported records (a trigger, a draw, a matter or
+/// a service record imported in this or an earlier batch) become the records' ids; any other
+/// value is left for the participation's own checks to judge.
+fn resolve_references(
+    conn: &mut AnyConnection,
+    p: &mut crate::api::participations::CreateParticipation,
+) -> Result<(), AppError> {
+    let mut lookup = |kind: ImportKind, v: &mut String| -> Result<(), AppError> {
+        if crate::api::units::parse_id(v).is_ok() {
+            return Ok(());
+        }
+        let target: Option<String> = import_refs::table
+            .find((kind.as_str(), v.trim()))
+            .select(import_refs::target_id)
+            .first(conn)
+            .optional()?;
+        if let Some(t) = target {
+            *v = t;
+        }
+        Ok(())
+    };
+    if let Some(t) = p.trigger_id.as_mut() {
+        lookup(ImportKind::Triggers, t)?;
+    }
+    for m in &mut p.matter_ids {
+        lookup(ImportKind::Matters, m)?;
+    }
+    for s in &mut p.segments {
+        if let Some(d) = s.draw_id_mut() {
+            lookup(ImportKind::Draws, d)?;
+        }
+        for m in s.matter_ids_mut() {
+            lookup(ImportKind::Matters, m)?;
+        }
+        for c in s.contacts_mut() {
+            lookup(ImportKind::ServiceRecords, c)?;
+        }
+    }
+    Ok(())
+}
+
+/// Writes a past draw, once its result is checked against the unit's records: the matters of
+/// an inspection are the unit's; the people called were served by the unit in the 3 months
+/// before the reference date.
+fn write_draw(conn: &mut AnyConnection, user_id: &str, r: &DrawRecord) -> Result<String, AppError> {
+    use crate::domain::draw::{DrawPurpose, Population, ALGORITHM};
+    let unit = r.unit_id.clone().unwrap_or_default();
+    let mut problems = Vec::new();
+    match r.purpose {
+        DrawPurpose::InspectionMatters => {
+            let mine: std::collections::HashSet<String> =
+                crate::store::matters::of_unit(conn, &unit)?
+                    .into_iter()
+                    .filter(|m| m.kind.is_service())
+                    .map(|m| m.id)
+                    .collect();
+            for (k, id) in r.result.iter().enumerate() {
+                if !mine.contains(id) {
+                    problems.push(FieldIssue::new(
+                        format!("result[{k}]"),
+                        "unknown_matter",
+                        "不是该单位的审批或服务事项",
+                        "not an approval or service matter of the unit",
+                    ));
+                }
+            }
+        }
+        DrawPurpose::FollowUpContacts => {
+            let to = r.reference_date.unwrap_or_default();
+            let from = crate::domain::service_record::three_months_before(to);
+            let facts = crate::store::service_records::facts(conn, &r.result)?;
+            for (k, id) in r.result.iter().enumerate() {
+                let fits = facts
+                    .get(id)
+                    .is_some_and(|(u, on)| *u == unit && from <= *on && *on <= to);
+                if !fits {
+                    problems.push(FieldIssue::new(format!("result[{k}]"), "unknown_contact", "不是该单位在参照日期前 3 个月内的服务记录", "not a service record of the unit in the 3 months before the reference date"));
+                }
+            }
+        }
+        DrawPurpose::InspectionTargets => {}
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    let population = Population::new(r.population.clone());
+    let row = crate::store::draws::DrawRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        purpose: r.purpose.as_str().into(),
+        unit_id: r.unit_id.clone(),
+        reference_date: r.reference_date,
+        draw_count: r.result.len() as i32,
+        population: serde_json::to_string(&population.ids).unwrap_or_default(),
+        population_hash: population.hash,
+        seed: r.seed.clone(),
+        seed_source: "given".into(),
+        algorithm: ALGORITHM.into(),
+        result: serde_json::to_string(&r.result).unwrap_or_default(),
+        created_at: naive(r.drawn_at),
+        created_by: Some(user_id.to_owned()),
+    };
+    crate::store::draws::insert(conn, &row)?;
+    Ok(row.id)
+}
+
 fn write_trigger(
     conn: &mut AnyConnection,
     user_id: &str,
@@ -670,14 +868,23 @@ fn write_trigger(
     Ok(row.id)
 }
 
+/// Records of one kind to import, with their part's position in `parts` (if any).
+struct Part {
+    index: Option<usize>,
+    kind: ImportKind,
+    records: Vec<serde_json::Value>,
+}
+
 /// A batch to import.
 struct Batch {
-    kind: ImportKind,
+    parts: Vec<Part>,
     source: &'static str,
-    records: Vec<serde_json::Value>,
     dry_run: bool,
     warnings: Vec<crate::error::FieldError>,
 }
+
+/// The most records one batch takes (within the request body limit).
+const MAX_RECORDS: usize = 5000;
 
 async fn run_import(
     pool: &DbPool,
@@ -687,21 +894,52 @@ async fn run_import(
     batch: Batch,
 ) -> Result<ImportReport, AppError> {
     let Batch {
-        kind,
+        parts,
         source,
-        records,
         dry_run,
         warnings,
     } = batch;
-    if records.is_empty() || records.len() > 5000 {
-        return Err(AppError::Validation(vec![FieldIssue::new(
-            "records",
+    let single = match parts.as_slice() {
+        [p] if p.index.is_none() => Some(p.kind),
+        _ => None,
+    };
+    let total: usize = parts.iter().map(|p| p.records.len()).sum();
+    let mut problems = Vec::new();
+    for p in parts.iter().filter(|p| p.records.is_empty()) {
+        problems.push(FieldIssue::new(
+            in_part(p.index, "records".into()),
             "count",
-            "须为 1 到 5000 条",
-            "1–5000 records",
-        )]));
+            "至少 1 条",
+            "at least 1 record",
+        ));
     }
-    let ready = parse_records(kind, &records, Utc::now())?;
+    if parts.is_empty() || total > MAX_RECORDS {
+        problems.push(FieldIssue::new(
+            if single.is_some() { "records" } else { "parts" },
+            "count",
+            format!("须为 1 到 {MAX_RECORDS} 条"),
+            format!("1–{MAX_RECORDS} records in all"),
+        ));
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    let now = Utc::now();
+    let mut ready = Vec::new();
+    for p in parts {
+        match parse_records(p.kind, &p.records, now) {
+            Ok(records) => ready.push(ParsedPart {
+                part: p.index,
+                kind: p.kind,
+                records,
+            }),
+            Err(AppError::Validation(v)) => problems.extend(named(p.index, v)),
+            Err(e) => return Err(e),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
     let (days, count) = (
         config.immediate_response_days,
         config.day_count("immediate_response"),
@@ -720,7 +958,7 @@ async fn run_import(
         };
         match write_transaction(conn, |conn| {
             apply(
-                conn, &actx, &user_id, kind, source, ready, &rules, dry_run, warnings,
+                conn, &actx, &user_id, single, source, ready, &rules, dry_run, warnings,
             )
         }) {
             Ok(report) => Ok(report),
@@ -731,10 +969,12 @@ async fn run_import(
     .await
 }
 
-/// Imports past records of one kind, all or nothing (coordinator, admin). A record whose
-/// `external_ref` was imported before with the same content is reported `unchanged`; with other
-/// content it is refused. Any refused record refuses the whole batch with a 422 naming each
-/// record and field (`records[3].closed_at`). `dry_run` checks and reports without writing.
+/// Imports past records, of one kind or of several in `parts`, all or nothing (coordinator,
+/// admin). A record whose `external_ref` was imported before with the same content is reported
+/// `unchanged`; with other content it is refused. Any refused record refuses the whole batch
+/// with a 422 naming each record and field (`records[3].closed_at`,
+/// `parts[2].records[0].participation.segments[1].draw_id`). `dry_run` checks and reports
+/// without writing.
 #[utoipa::path(
     tag = "imports",
     operation_id = "create_import",
@@ -748,24 +988,84 @@ async fn run_import(
 )]
 #[post("/imports")]
 pub async fn create_import(
+    req: HttpRequest,
     ctx: RequestCtx,
     user: AuthUser,
     pool: web::Data<DbPool>,
     config: web::Data<Config>,
-    body: JsonBody<CreateImport>,
+    payload: web::Payload,
 ) -> Result<HttpResponse, AppError> {
     policy::import_records(&user)?;
-    let b = body.into_inner()?;
+    let b = read_body(&req, payload, config.import_body_limit).await?;
+    let parts = match (b.kind, b.records, b.parts) {
+        (Some(kind), Some(records), None) => vec![Part {
+            index: None,
+            kind,
+            records,
+        }],
+        (None, None, Some(parts)) => parts
+            .into_iter()
+            .enumerate()
+            .map(|(i, p)| Part {
+                index: Some(i),
+                kind: p.kind,
+                records: p.records,
+            })
+            .collect(),
+        (kind, records, parts) => {
+            let field = match (kind.is_some(), records.is_some(), parts.is_some()) {
+                (_, _, true) => "parts",
+                (true, false, false) => "records",
+                _ => "kind",
+            };
+            return Err(AppError::Validation(vec![FieldIssue::new(
+                field,
+                "one_of",
+                "须给出 kind 和 records，或者给出 parts（二者取一）",
+                "give kind and records, or parts (one or the other)",
+            )]));
+        }
+    };
     let actx = ctx.audit(Some(&user));
     let batch = Batch {
-        kind: b.kind,
+        parts,
         source: "json",
-        records: b.records,
         dry_run: b.dry_run,
         warnings: Vec::new(),
     };
     let report = run_import(&pool, &config, actx, user.id.clone(), batch).await?;
     Ok(respond(report))
+}
+
+/// The batch, read up to its own limit (`FRONTLINE_IMPORT_BODY_LIMIT`, larger than other
+/// bodies), parsed off the worker thread, refused as any JSON body is (415, 413, 400, 422).
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<CreateImport, AppError> {
+    use actix_web::HttpMessage;
+    use futures_util::StreamExt;
+    let is_json = matches!(req.mime_type(), Ok(Some(m)) if m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
+    if !is_json {
+        return Err(AppError::UnsupportedMediaType);
+    }
+    let mut bytes = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
+        if bytes.len() + chunk.len() > limit {
+            return Err(AppError::PayloadTooLarge { limit });
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    web::block(move || {
+        let b: CreateImport = crate::api::extract::parse_json(&bytes)?;
+        validator::Validate::validate(&b)
+            .map_err(|e| AppError::Validation(crate::api::extract::validation_issues(&e)))?;
+        Ok(b)
+    })
+    .await
+    .map_err(|e| AppError::internal(e.to_string()))?
 }
 
 fn respond(report: ImportReport) -> HttpResponse {
@@ -1052,9 +1352,12 @@ pub async fn create_annex2_import(
         .collect();
     let actx = ctx.audit(Some(&user));
     let batch = Batch {
-        kind: ImportKind::Issues,
+        parts: vec![Part {
+            index: None,
+            kind: ImportKind::Issues,
+            records,
+        }],
         source: "annex2",
-        records,
         dry_run,
         warnings,
     };

@@ -117,6 +117,86 @@ fn checked(mut w: MatterWrite) -> Result<MatterWrite, AppError> {
     Ok(w)
 }
 
+/// A matter of a unit's catalogue as it was (an import): listed since `listed_on`, so that
+/// checks of past quarters count it (R2, R6).
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_ref": "SCJG-SX-001", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "kind": "approval", "name": "食品经营许可", "listed_on": "2025-12-01"}))]
+pub struct MatterRecord {
+    /// The record's id in the source: a re-import with the same reference changes nothing.
+    pub external_ref: String,
+    /// The unit.
+    #[schema(format = Uuid)]
+    pub unit_id: String,
+    /// Kind.
+    pub kind: MatterKind,
+    /// Name, unique within the unit, 1–200 characters.
+    pub name: String,
+    /// Official code, up to 64 characters.
+    pub code: Option<String>,
+    /// Whether it can be done online.
+    #[serde(default)]
+    pub online: bool,
+    /// The local date it entered the catalogue (not in the future).
+    pub listed_on: chrono::NaiveDate,
+}
+
+/// Writes a past matter (an import) listed since 00:00 Beijing time on `listed_on`. Problems
+/// name fields.
+pub(crate) fn write_past(conn: &mut AnyConnection, r: &MatterRecord) -> Result<String, AppError> {
+    let refuse = |field: &str, code: &'static str, zh: &str, en: &str| {
+        AppError::Validation(vec![FieldIssue::new(field, code, zh, en)])
+    };
+    if r.name.trim().chars().count() > 200 {
+        return Err(refuse(
+            "name",
+            "length",
+            "不超过 200 个字符",
+            "at most 200 characters",
+        ));
+    }
+    if r.code
+        .as_deref()
+        .is_some_and(|c| c.trim().chars().count() > 64)
+    {
+        return Err(refuse(
+            "code",
+            "length",
+            "不超过 64 个字符",
+            "at most 64 characters",
+        ));
+    }
+    let today = crate::domain::calendar::local_date(chrono::Utc::now());
+    if r.listed_on > today || chrono::Datelike::year(&r.listed_on) < 2000 {
+        return Err(refuse(
+            "listed_on",
+            "out_of_range",
+            "须为 2000 年以后、不晚于今天的日期",
+            "a date from 2000 on, not in the future",
+        ));
+    }
+    let w = checked(MatterWrite {
+        kind: r.kind,
+        name: r.name.clone(),
+        code: r.code.clone(),
+        online: r.online,
+        active: true,
+    })?;
+    if store::of_unit(conn, &r.unit_id)?
+        .iter()
+        .any(|m| m.name == w.name)
+    {
+        return Err(refuse(
+            "name",
+            "duplicate",
+            "该单位已有同名事项",
+            "the unit already has a matter of this name",
+        ));
+    }
+    let at = crate::domain::calendar::start_of_day_naive(r.listed_on);
+    Ok(store::insert_at(conn, &r.unit_id, &w, at)?.id)
+}
+
 async fn list(
     pool: &DbPool,
     p: ListMattersParams,

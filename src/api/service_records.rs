@@ -154,6 +154,83 @@ struct RecordInput<'a> {
     phone: Option<&'a str>,
 }
 
+/// A service record kept elsewhere (an import), recorded when it was: a follow-up call of a
+/// past participation names it (R5), and a check of a past quarter counts it.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_ref": "SCJG-FW-2026-0311", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "served_on": "2026-03-11", "kind": "application", "matter": "食品经营许可", "contact_name": "张先生", "phone": "138 0013 8000"}))]
+pub struct ServiceRecordRecord {
+    /// The record's id in the source: a re-import with the same reference changes nothing.
+    pub external_ref: String,
+    /// The unit.
+    #[schema(format = Uuid)]
+    pub unit_id: String,
+    /// The local date served (YYYY-MM-DD), not in the future.
+    pub served_on: String,
+    /// Consultation or application.
+    pub kind: ServiceKind,
+    /// The matter's exact name in the unit's catalogue, if known.
+    pub matter: Option<String>,
+    /// The person's name, up to 50 characters.
+    pub contact_name: Option<String>,
+    /// A mainland mobile or fixed-line number.
+    pub phone: Option<String>,
+    /// When it was recorded (default: 18:00 Beijing time on `served_on`); not before that
+    /// day, not in the future.
+    pub recorded_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Writes a past service record (an import). Problems name fields.
+pub(crate) fn write_past(
+    conn: &mut AnyConnection,
+    r: &ServiceRecordRecord,
+) -> Result<String, AppError> {
+    let matters = matter_names(conn, &r.unit_id)?;
+    let mut issues = Vec::new();
+    let input = RecordInput {
+        served_on: Some(&r.served_on),
+        kind: Some(Ok(r.kind)),
+        matter: r.matter.as_deref(),
+        contact_name: r.contact_name.as_deref(),
+        phone: r.phone.as_deref(),
+    };
+    let record = record_fields(input, &matters, &|f: &str| f.to_owned(), &mut issues);
+    if r.contact_name
+        .as_deref()
+        .is_some_and(|n| n.chars().count() > 50)
+    {
+        issues.push(FieldIssue::new(
+            "contact_name",
+            "length",
+            "不超过 50 个字符",
+            "at most 50 characters",
+        ));
+    }
+    let Some(record) = record.filter(|_| issues.is_empty()) else {
+        return Err(AppError::Validation(issues));
+    };
+    let day_start = crate::domain::calendar::start_of_day(record.served_on);
+    let at = r
+        .recorded_at
+        .unwrap_or(day_start + chrono::Duration::hours(18))
+        .min(chrono::Utc::now());
+    if r.recorded_at
+        .is_some_and(|t| t < day_start || t > chrono::Utc::now())
+    {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "recorded_at",
+            "out_of_order",
+            "须在服务当日之后、不晚于当前时间",
+            "must be on or after the day served and not in the future",
+        )]));
+    }
+    use chrono::SubsecRound;
+    let ids = store::insert_at(conn, &r.unit_id, &[record], at.trunc_subsecs(6).naive_utc())?;
+    ids.into_iter()
+        .next()
+        .ok_or_else(|| AppError::internal("no record inserted"))
+}
+
 /// Checks one record's fields against the unit's matters (name → id); `at` names a field.
 fn record_fields(
     input: RecordInput<'_>,

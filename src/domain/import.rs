@@ -28,6 +28,12 @@ crate::text_enum! {
         IssueLists => "issue_lists",
         /// Published plans (活动计划) with their entries and workflow.
         Schedules => "schedules",
+        /// Random draws (随机选取) that participations' W2, W3 and E1 segments name.
+        Draws => "draws",
+        /// Matters of units' catalogues, listed since a past date (R2, R6).
+        Matters => "matters",
+        /// People served (服务记录) whom follow-up calls name (R5).
+        ServiceRecords => "service_records",
     }
 }
 
@@ -511,6 +517,172 @@ pub fn check_trigger(i: usize, r: &TriggerRecord, now: DateTime<Utc>) -> Vec<Pro
     out
 }
 
+/// A past random draw (随机选取), as recorded when it was made. Only a draw that anyone can
+/// re-run is taken: made with this service's algorithm, whose result its population and seed
+/// give again (一公开). A participation of the same or a later import names it by its
+/// `external_ref` in place of a `draw_id`.
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"external_ref": "SCJG-CQ-2026-02", "purpose": "inspection_matters", "unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "population": ["0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6b", "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6c", "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6d"], "seed": "2026-02-10 区营商办", "result": ["0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6d", "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6b"], "drawn_at": "2026-02-10T01:30:00Z"}))]
+pub struct DrawRecord {
+    /// The record's id in the source: a re-import with the same reference changes nothing.
+    pub external_ref: String,
+    /// What it was for.
+    pub purpose: super::draw::DrawPurpose,
+    /// The unit (required for `inspection_matters` and `follow_up_contacts`).
+    #[schema(format = Uuid)]
+    pub unit_id: Option<String>,
+    /// For `follow_up_contacts`: people served in the 3 months before this local date.
+    pub reference_date: Option<NaiveDate>,
+    /// The ids drawn from (1–10000, each once; 1–200 characters each).
+    pub population: Vec<String>,
+    /// The seed, 1–128 characters.
+    pub seed: String,
+    /// The algorithm (default and only one taken: `sha256-ctr-fisher-yates-v1`).
+    #[serde(default)]
+    pub algorithm: Option<String>,
+    /// The drawn ids in draw order: `inspection_matters` 2–3, `follow_up_contacts` at least 3,
+    /// `inspection_targets` at least 1.
+    pub result: Vec<String>,
+    /// When it was drawn.
+    pub drawn_at: DateTime<Utc>,
+}
+
+/// Checks a draw record: its reference, its time, its unit and reference date as its purpose
+/// needs, its population and result, and that re-running it gives its result.
+pub fn check_draw(i: usize, r: &DrawRecord, now: DateTime<Utc>) -> Vec<Problem> {
+    use super::draw::{DrawPurpose, Population, ALGORITHM, FOLLOW_UP_MIN, INSPECTION_MATTERS};
+    let mut out = Vec::new();
+    out.extend(reference_problem(i, &r.external_ref));
+    if r.drawn_at > now {
+        out.push(problem(
+            i,
+            "drawn_at",
+            "future",
+            "不能晚于当前时间".into(),
+            "must not be in the future".into(),
+        ));
+    }
+    let needs_unit = r.purpose != DrawPurpose::InspectionTargets;
+    if needs_unit && r.unit_id.is_none() {
+        out.push(problem(
+            i,
+            "unit_id",
+            "required",
+            "该用途须指明单位".into(),
+            "this purpose needs a unit".into(),
+        ));
+    }
+    match (r.purpose, r.reference_date) {
+        (DrawPurpose::FollowUpContacts, None) => out.push(problem(
+            i,
+            "reference_date",
+            "required",
+            "回访抽取须给出参照日期".into(),
+            "a follow-up draw needs its reference date".into(),
+        )),
+        (DrawPurpose::FollowUpContacts, Some(d)) if d > local_date(r.drawn_at) => {
+            out.push(problem(
+                i,
+                "reference_date",
+                "out_of_order",
+                "不能晚于抽取日期".into(),
+                "must not be after the day of the draw".into(),
+            ))
+        }
+        (DrawPurpose::FollowUpContacts, Some(_)) | (_, None) => {}
+        (_, Some(_)) => out.push(problem(
+            i,
+            "reference_date",
+            "not_allowed",
+            "只有 follow_up_contacts 需要参照日期".into(),
+            "only follow_up_contacts takes a reference date".into(),
+        )),
+    }
+    if r.seed.is_empty() || r.seed.chars().count() > 128 {
+        out.push(problem(
+            i,
+            "seed",
+            "length",
+            "须为 1 到 128 个字符".into(),
+            "must be 1–128 characters".into(),
+        ));
+    }
+    if r.algorithm.as_deref().is_some_and(|a| a != ALGORITHM) {
+        out.push(problem(i, "algorithm", "not_reproducible", format!("只能导入可复核的抽取（{ALGORITHM}）：其他方式的抽取无法由他人重新运行"), format!("only draws anyone can re-run ({ALGORITHM}) are taken: a draw made otherwise cannot be checked")));
+    }
+    if r.population.is_empty() || r.population.len() > 10_000 {
+        out.push(problem(
+            i,
+            "population",
+            "count",
+            "须为 1 到 10000 项".into(),
+            "1–10000 ids".into(),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (k, id) in r.population.iter().enumerate() {
+        if id.is_empty() || id.chars().count() > 200 || id.trim() != id {
+            out.push(problem(
+                i,
+                &format!("population[{k}]"),
+                "length",
+                "须为 1 到 200 个字符，前后无空格".into(),
+                "1–200 characters, no surrounding spaces".into(),
+            ));
+        } else if !seen.insert(id.as_str()) {
+            out.push(problem(
+                i,
+                &format!("population[{k}]"),
+                "duplicate",
+                "重复".into(),
+                "appears twice".into(),
+            ));
+        }
+    }
+    let n = r.result.len() as u32;
+    let count_ok = match r.purpose {
+        DrawPurpose::InspectionMatters => INSPECTION_MATTERS.contains(&n),
+        DrawPurpose::FollowUpContacts => n >= FOLLOW_UP_MIN,
+        DrawPurpose::InspectionTargets => n >= 1,
+    };
+    if !count_ok {
+        out.push(problem(
+            i,
+            "result",
+            "count",
+            "抽取数量不符合实施方案：业务检查 2 至 3 项，回访不少于 3 个，执法对象至少 1 个".into(),
+            "the count breaks the plan: 2 to 3 matters, at least 3 contacts, at least 1 target"
+                .into(),
+        ));
+    }
+    let mut drawn = std::collections::HashSet::new();
+    for (k, id) in r.result.iter().enumerate() {
+        if !seen.contains(id.as_str()) || !drawn.insert(id.as_str()) {
+            out.push(problem(
+                i,
+                &format!("result[{k}]"),
+                "not_in_population",
+                "须为总体中的一项，且不重复".into(),
+                "must be an id of the population, once".into(),
+            ));
+        }
+    }
+    if out.is_empty() {
+        let population = Population::new(r.population.clone());
+        if super::draw::draw(&population, &r.seed, r.result.len()) != r.result {
+            out.push(problem(
+                i,
+                "result",
+                "not_reproducible",
+                "用该总体和种子重新抽取，结果不同".into(),
+                "re-running the draw from its population and seed gives another result".into(),
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -633,6 +805,116 @@ mod tests {
         assert_eq!(
             issue_steps(0, &r, at(NOW)).unwrap_err()[0].code,
             "out_of_range"
+        );
+    }
+
+    fn draw_record() -> DrawRecord {
+        use crate::domain::draw::{draw, Population};
+        let population: Vec<String> = ["m-a", "m-b", "m-c", "m-d"].map(String::from).to_vec();
+        let result = draw(&Population::new(population.clone()), "seed-1", 2);
+        DrawRecord {
+            external_ref: "D-1".into(),
+            purpose: crate::domain::draw::DrawPurpose::InspectionMatters,
+            unit_id: Some("0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a".into()),
+            reference_date: None,
+            population,
+            seed: "seed-1".into(),
+            algorithm: None,
+            result,
+            drawn_at: at("2026-02-10T01:30:00Z"),
+        }
+    }
+
+    fn codes(p: Vec<Problem>) -> Vec<(String, &'static str)> {
+        p.into_iter().map(|p| (p.field, p.code)).collect()
+    }
+
+    #[test]
+    fn a_draw_is_taken_only_when_rerunning_it_gives_its_result() {
+        let now = at(NOW);
+        assert!(check_draw(0, &draw_record(), now).is_empty());
+        // Its result in another order, or another seed: not what re-running gives.
+        let mut r = draw_record();
+        r.result.reverse();
+        assert_eq!(
+            codes(check_draw(0, &r, now)),
+            vec![("records[0].result".into(), "not_reproducible")]
+        );
+        let mut r = draw_record();
+        r.seed = "seed-2".into();
+        let rerun = crate::domain::draw::draw(
+            &crate::domain::draw::Population::new(r.population.clone()),
+            "seed-2",
+            2,
+        );
+        assert_eq!(check_draw(0, &r, now).is_empty(), rerun == r.result);
+        // Another algorithm cannot be re-run here.
+        let mut r = draw_record();
+        r.algorithm = Some("抽签".into());
+        assert_eq!(
+            codes(check_draw(0, &r, now)),
+            vec![("records[0].algorithm".into(), "not_reproducible")]
+        );
+        // The plan's counts: 2 to 3 matters (one or four are refused), at least 3 contacts.
+        for n in [1, 4] {
+            let mut r = draw_record();
+            r.result = crate::domain::draw::draw(
+                &crate::domain::draw::Population::new(r.population.clone()),
+                "seed-1",
+                n,
+            );
+            assert!(
+                codes(check_draw(0, &r, now)).contains(&("records[0].result".into(), "count")),
+                "{n}"
+            );
+        }
+        let mut r = draw_record();
+        r.result.push("m-z".into());
+        assert!(codes(check_draw(0, &r, now))
+            .contains(&("records[0].result[2]".into(), "not_in_population")));
+        let mut r = draw_record();
+        r.population.push("m-a".into());
+        assert_eq!(
+            codes(check_draw(0, &r, now)),
+            vec![("records[0].population[4]".into(), "duplicate")]
+        );
+        // Times: not in the future; a follow-up draw needs a reference date not after its day.
+        let mut r = draw_record();
+        r.drawn_at = now + chrono::Duration::seconds(1);
+        assert_eq!(
+            codes(check_draw(0, &r, now)),
+            vec![("records[0].drawn_at".into(), "future")]
+        );
+        let mut r = draw_record();
+        r.reference_date = NaiveDate::from_ymd_opt(2026, 2, 10);
+        assert_eq!(
+            codes(check_draw(0, &r, now)),
+            vec![("records[0].reference_date".into(), "not_allowed")]
+        );
+        let mut r = draw_record();
+        r.purpose = crate::domain::draw::DrawPurpose::FollowUpContacts;
+        r.result = crate::domain::draw::draw(
+            &crate::domain::draw::Population::new(r.population.clone()),
+            "seed-1",
+            3,
+        );
+        assert_eq!(
+            codes(check_draw(0, &r, now)),
+            vec![("records[0].reference_date".into(), "required")]
+        );
+        // 2026-02-10T01:30Z is 09:30 on 02-10 in Shanghai: that day is the latest reference.
+        r.reference_date = NaiveDate::from_ymd_opt(2026, 2, 10);
+        assert!(check_draw(0, &r, now).is_empty());
+        r.reference_date = NaiveDate::from_ymd_opt(2026, 2, 11);
+        assert_eq!(
+            codes(check_draw(0, &r, now)),
+            vec![("records[0].reference_date".into(), "out_of_order")]
+        );
+        r.reference_date = NaiveDate::from_ymd_opt(2026, 2, 10);
+        r.unit_id = None;
+        assert_eq!(
+            codes(check_draw(0, &r, now)),
+            vec![("records[0].unit_id".into(), "required")]
         );
     }
 }

@@ -957,6 +957,37 @@ impl Segment {
         }
     }
 
+    /// The draw it names, to be set (an import names a draw by its external reference).
+    pub fn draw_id_mut(&mut self) -> Option<&mut String> {
+        match self {
+            Segment::BusinessInspection(b) => b.draw_id.as_mut(),
+            Segment::FollowUpCalls(b) => b.draw_id.as_mut(),
+            Segment::Inspection(b) => b.draw_id.as_mut(),
+            _ => None,
+        }
+    }
+
+    /// The matters it names, to be set (an import names them by their external references).
+    pub fn matter_ids_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            Segment::ApprovalService(b) => b.matter_id.iter_mut().collect(),
+            Segment::BusinessInspection(b) => b.matter_ids.iter_mut().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The service records its calls name, to be set.
+    pub fn contacts_mut(&mut self) -> Vec<&mut String> {
+        match self {
+            Segment::FollowUpCalls(b) => b
+                .calls
+                .iter_mut()
+                .map(|c| &mut c.service_record_id)
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The service records its calls name.
     pub fn contacts(&self) -> Vec<&str> {
         match self {

@@ -152,8 +152,17 @@ pub fn insert(
     unit_id: &str,
     w: &MatterWrite,
 ) -> Result<Matter, AppError> {
+    insert_at(conn, unit_id, w, crate::store::now())
+}
+
+/// Inserts a matter listed in the catalogue since `now` (an import of the catalogue as it was).
+pub fn insert_at(
+    conn: &mut AnyConnection,
+    unit_id: &str,
+    w: &MatterWrite,
+    now: chrono::NaiveDateTime,
+) -> Result<Matter, AppError> {
     let id = uuid::Uuid::now_v7().to_string();
-    let now = crate::store::now();
     diesel::insert_into(matters::table)
         .values((
             matters::id.eq(&id),

@@ -82,7 +82,16 @@ pub fn insert(
     unit_id: &str,
     records: &[NewServiceRecord],
 ) -> Result<Vec<String>, AppError> {
-    let now = crate::store::now();
+    insert_at(conn, unit_id, records, crate::store::now())
+}
+
+/// Inserts records of a unit recorded at `now` (an import of records kept elsewhere).
+pub fn insert_at(
+    conn: &mut AnyConnection,
+    unit_id: &str,
+    records: &[NewServiceRecord],
+    now: NaiveDateTime,
+) -> Result<Vec<String>, AppError> {
     let mut ids = Vec::with_capacity(records.len());
     for r in records {
         let id = uuid::Uuid::now_v7().to_string();

@@ -582,6 +582,103 @@ macro_rules! both_backends {
     };
 }
 
+/// Runs a district-wide compliance check of `period` as of `on`: the run and every finding,
+/// read page by page.
+#[allow(dead_code)]
+pub async fn run_check(
+    app: &TestApp,
+    token: &str,
+    period: &str,
+    on: chrono::NaiveDate,
+) -> (serde_json::Value, Vec<serde_json::Value>) {
+    use actix_web::http::Method;
+    let res = app
+        .call(
+            Method::POST,
+            "/api/v1/compliance-checks",
+            token,
+            Some(serde_json::json!({"period": period, "evaluated_on": on.to_string()})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "compliance check: {}", res.text());
+    let run: serde_json::Value = res.json();
+    let check = run["id"].as_str().unwrap().to_owned();
+    assert_eq!(run["period"], serde_json::json!(period));
+    assert_eq!(run["evaluated_on"], serde_json::json!(on.to_string()));
+    let mut findings: Vec<serde_json::Value> = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cur) => {
+                format!("/api/v1/compliance-checks/{check}/findings?limit=200&cursor={cur}")
+            }
+            None => format!("/api/v1/compliance-checks/{check}/findings?limit=200"),
+        };
+        let res = app.call(Method::GET, &path, token, None).await;
+        assert_eq!(res.status, 200, "findings: {}", res.text());
+        let page: serde_json::Value = res.json();
+        findings.extend(page["items"].as_array().unwrap().iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(
+        findings.len() as u64,
+        run["finding_count"].as_u64().unwrap(),
+        "every page read"
+    );
+    (run, findings)
+}
+
+/// A finding as (rule, unit, key).
+pub type FindingKey = (String, Option<String>, String);
+
+/// The findings as (rule, unit, key); none may appear twice.
+#[allow(dead_code)]
+pub fn finding_keys(findings: &[serde_json::Value]) -> std::collections::BTreeSet<FindingKey> {
+    let keys: std::collections::BTreeSet<FindingKey> = findings
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["unit_id"].as_str().map(str::to_owned),
+                f["key"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(keys.len(), findings.len(), "no finding twice");
+    keys
+}
+
+/// The four WINDOW segments (二(一)): W1 on the first drawn matter, W2 on the drawn matters
+/// with their draw, W3 with `calls` (each to a distinct contact), W4.
+#[allow(dead_code)]
+pub fn window_segments(
+    drawn: &[String],
+    draw_id: &str,
+    calls: Vec<serde_json::Value>,
+) -> Vec<serde_json::Value> {
+    vec![
+        serde_json::json!({"type": "approval_service", "role": "applicant", "method": "in_person", "channel": "offline", "matter_id": drawn[0],
+            "checks": [{"element": "consultation_guidance", "rating": "ok"}, {"element": "completion", "rating": "ok"}]}),
+        serde_json::json!({"type": "business_inspection", "draw_id": draw_id, "matter_ids": drawn,
+            "checks": [{"aspect": "acceptance_conditions", "rating": "ok"}, {"aspect": "procedure", "rating": "ok"}, {"aspect": "service_guide", "rating": "ok"},
+                       {"aspect": "smart_service", "rating": "ok"}, {"aspect": "policy_service", "rating": "ok"},
+                       {"aspect": "consultation_online", "rating": "ok"}, {"aspect": "consultation_phone", "rating": "ok"}, {"aspect": "consultation_on_site", "rating": "ok"}]}),
+        serde_json::json!({"type": "follow_up_calls", "calls": calls}),
+        serde_json::json!({"type": "forum", "attendees": [{"group": "approval_staff", "count": 3}, {"group": "enterprise", "count": 5}],
+            "topics": ["reform_tasks", "one_network"], "problems": ["跨部门材料重复提交"], "measures": ["建立材料共享清单"]}),
+    ]
+}
+
+/// A reached and answered follow-up call to `contact` at `called_at` (RFC 3339).
+#[allow(dead_code)]
+pub fn good_call(contact: &str, called_at: &str) -> serde_json::Value {
+    serde_json::json!({"service_record_id": contact, "called_at": called_at, "reached": true, "answered": true, "remarks": "办事顺利",
+        "ratings": {"staff": "very_satisfied", "process": "satisfied", "overall": "satisfied"}})
+}
+
 /// The three ENFORCEMENT segments (二(二)).
 pub fn enforcement_segments() -> Vec<serde_json::Value> {
     let stages: Vec<serde_json::Value> = [
