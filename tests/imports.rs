@@ -480,6 +480,32 @@ both_backends! {
         let res = import(app, &coord, json!({"kind": "schedules", "records": [plan("S-2", &others, "2026-03-16T02:00:00Z")]})).await;
         assert_eq!(res.status, 422, "{}", res.text());
         assert_eq!(res.problem().errors.unwrap()[0].field, "records[0].quarter");
+        // A later revision follows the published one: its entry of the same unit keeps its
+        // identity; one that skips a revision, or was submitted before the last was published,
+        // is refused naming `revision`.
+        let revised = |reference: &str, revision: i32, submitted: &str| {
+            let mut r = plan(reference, &others, "2026-04-02T02:00:00Z");
+            r["revision"] = json!(revision);
+            r["entries"][0]["planned_on"] = json!("2026-04-20");
+            for (k, t) in [("submitted_at", submitted), ("reviewed_at", "2026-03-30T02:00:00Z"), ("approved_at", "2026-04-01T02:00:00Z")] {
+                r[k] = json!(t);
+            }
+            r
+        };
+        for bad in [revised("S-3", 3, "2026-03-28T02:00:00Z"), revised("S-3", 2, "2026-03-15T02:00:00Z")] {
+            let res = import(app, &coord, json!({"kind": "schedules", "records": [bad]})).await;
+            assert_eq!(res.status, 422, "{}", res.text());
+            let e = res.problem().errors.unwrap();
+            assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("records[0].revision", "not_next"));
+        }
+        let res = import(app, &coord, json!({"kind": "schedules", "records": [revised("S-3", 2, "2026-03-28T02:00:00Z")]})).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        let id2 = res.json::<Value>()["records"][0]["id"].as_str().unwrap().to_owned();
+        let s2: Value = app.call(Method::GET, &format!("/api/v1/schedules/{id2}"), &clerk, None).await.json();
+        assert_eq!((s2["revision"].as_i64(), s2["status"].as_str()), (Some(2), Some("published")));
+        assert_eq!(s2["entries"][0]["planned_on"], "2026-04-20");
+        assert!(s["entries"][0]["uid"].is_string(), "{s}");
+        assert_eq!(s2["entries"][0]["uid"], s["entries"][0]["uid"], "the same entry, moved");
     }
 }
 

@@ -26,7 +26,6 @@ use crate::domain::import::{
     check_draw, check_trigger, issue_steps, DrawRecord, ImportKind, IssueRecord, Step,
     TriggerRecord,
 };
-use crate::domain::ledger::{IssueKind, IssueStatus};
 use crate::domain::unit::Activity;
 use crate::error::{AppError, FieldIssue};
 use crate::store::audit::{self, AuditCtx, AuditEntry};
@@ -1163,13 +1162,13 @@ fn xlsx_grid(bytes: Vec<u8>) -> Result<Vec<Vec<Cell>>, AppError> {
             DataRef::SharedString(s) => Cell::Text((*s).to_owned()),
             DataRef::Float(f) => Cell::Number(*f),
             DataRef::Int(i) => Cell::Number(*i as f64),
-            // An Excel serial day number (1900 date system); the time of day is dropped.
-            DataRef::DateTime(dt) => NaiveDate::from_ymd_opt(1899, 12, 30)
-                .and_then(|base| {
-                    base.checked_add_days(chrono::Days::new(
-                        dt.as_f64().clamp(0.0, 80_000.0).floor() as u64,
-                    ))
-                })
+            // An Excel serial day number, in the workbook's date system (1900, or 1904 as
+            // older Mac workbooks keep it); the time of day is dropped, and a number far
+            // outside any plausible date is no date.
+            DataRef::DateTime(dt) => dt
+                .as_datetime()
+                .map(|t| t.date())
+                .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
                 .map(Cell::Date)
                 .unwrap_or(Cell::Empty),
             DataRef::DateTimeIso(s) => {
@@ -1290,56 +1289,12 @@ pub async fn create_annex2_import(
     let start = annex2::period_start(&sheet.heading.period)
         .filter(|d| *d <= today)
         .unwrap_or(today);
-    let mut records = Vec::new();
-    for row in &sheet.rows {
-        for (kind, text) in [
-            (IssueKind::Problem, &row.problem),
-            (IssueKind::Demand, &row.demand),
-        ] {
-            if text.is_empty() {
-                continue;
-            }
-            let planned = !row.measures.is_empty() && row.deadline.is_some();
-            // A deadline is set by planning: without measures it stays in 备注, as written.
-            let (deadline, remarks) = match (planned, row.deadline) {
-                (false, Some(d)) if row.remarks.is_empty() => (None, format!("完成时限：{d}")),
-                (false, Some(d)) => (None, format!("{}；完成时限：{d}", row.remarks)),
-                _ => (row.deadline, row.remarks.clone()),
-            };
-            let found_on = deadline.map_or(start, |d| d.min(start));
-            let status = if planned && !row.effect.is_empty() {
-                IssueStatus::Resolved
-            } else if planned {
-                IssueStatus::Rectifying
-            } else {
-                IssueStatus::Open
-            };
-            let opened = (crate::domain::calendar::start_of_day(found_on)
-                + chrono::Duration::hours(9))
-            .min(Utc::now());
-            let content = serde_json::json!([
-                unit,
-                kind,
-                &row.place,
-                &row.content,
-                &row.method,
-                text,
-                &row.measures,
-                row.deadline,
-                &row.effect,
-                &row.remarks
-            ]);
-            let reference = format!("annex2:{}", &fingerprint(&content)[..32]);
-            let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
-            records.push(serde_json::json!({
-                "external_ref": reference, "unit_id": unit, "activity": activity, "kind": kind, "description": text,
-                "place": opt(&row.place), "content": opt(&row.content), "method": opt(&row.method),
-                "measures": opt(&row.measures), "deadline": deadline, "effect": opt(&row.effect), "remarks": opt(&remarks),
-                "found_on": found_on, "status": status, "opened_at": opened,
-                "resolved_at": (status == IssueStatus::Resolved).then_some(opened),
-            }));
-        }
-    }
+    let records =
+        annex2::issue_records(&sheet.rows, &unit.to_string(), activity, start, Utc::now())
+            .iter()
+            .map(serde_json::to_value)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| AppError::internal(e.to_string()))?;
     let lang = crate::i18n::Lang::of(&req);
     let warnings = sheet
         .warnings
@@ -1363,4 +1318,60 @@ pub async fn create_annex2_import(
     };
     let report = run_import(&pool, &config, actx, user.id.clone(), batch).await?;
     Ok(respond(report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An XLSX whose cell A1 holds `serial` formatted as a date, in the 1904 date system when
+    /// `mac` (rust_xlsxwriter writes 1900 only: the flag is set in workbook.xml afterwards).
+    fn workbook(serial: f64, mac: bool) -> Vec<u8> {
+        use std::io::{Read, Write};
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let date = rust_xlsxwriter::Format::new().set_num_format("yyyy-mm-dd");
+        book.add_worksheet()
+            .write_number_with_format(0, 0, serial, &date)
+            .unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+        if !mac {
+            return bytes;
+        }
+        let mut zin = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+        let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        for i in 0..zin.len() {
+            let mut f = zin.by_index(i).unwrap();
+            let name = f.name().to_owned();
+            let mut text = Vec::new();
+            f.read_to_end(&mut text).unwrap();
+            if name == "xl/workbook.xml" {
+                let xml = String::from_utf8(text).unwrap();
+                assert!(xml.contains("<workbookPr"), "{xml}");
+                text = xml
+                    .replacen("<workbookPr", "<workbookPr date1904=\"1\"", 1)
+                    .into_bytes();
+            }
+            out.start_file(name, zip::write::SimpleFileOptions::default())
+                .unwrap();
+            out.write_all(&text).unwrap();
+        }
+        out.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn excel_dates_are_read_in_the_workbooks_date_system() {
+        let june_15 = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
+        // 46188 days after 1899-12-30; the 1904 system counts 1462 days fewer.
+        assert_eq!(
+            xlsx_grid(workbook(46188.0, false)).unwrap()[0][0],
+            Cell::Date(june_15)
+        );
+        assert_eq!(
+            xlsx_grid(workbook(44726.0, true)).unwrap()[0][0],
+            Cell::Date(june_15)
+        );
+        // A number no date can be is no date.
+        let grid = xlsx_grid(workbook(1e15, false)).unwrap();
+        assert!(grid.iter().flatten().all(|c| *c == Cell::Empty), "{grid:?}");
+    }
 }

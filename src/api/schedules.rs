@@ -290,8 +290,9 @@ pub async fn create_schedule(
         .json(s))
 }
 
-/// A plan published before the service was adopted (an import): its first revision with its
-/// entries, exemptions, and when it was submitted, reviewed, approved and published.
+/// A plan published before the service was adopted (an import): a revision with its entries,
+/// exemptions, and when it was submitted, reviewed, approved and published. A later revision
+/// follows the quarter's latest one (imported before it, or earlier in the batch).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"external_ref": "SFJ-2026-Q2", "activity": "enforcement", "quarter": "2026-Q2", "title": "2026年第二季度“跟执法”活动计划", "entries": [{"unit_id": "0190b7e2-8c1a-7cc3-9a51-1f2e3d4c5b6a", "planned_on": "2026-04-15", "participant": {"kind": "head"}, "mode": "regular"}], "exemptions": [], "submitted_at": "2026-03-10T02:00:00Z", "reviewed_at": "2026-03-12T02:00:00Z", "approved_at": "2026-03-15T02:00:00Z", "published_at": "2026-03-16T02:00:00Z"}))]
@@ -302,6 +303,12 @@ pub struct ScheduleRecord {
     pub activity: Activity,
     /// The quarter planned, like `2026-Q2`.
     pub quarter: String,
+    /// The revision: 1 (default) for the quarter's first plan; a later one must follow the
+    /// quarter's latest revision, published before this one was submitted. Its entries keep
+    /// the identity (iCalendar UID) of the previous revision's entries of the same unit and
+    /// mode.
+    #[serde(default)]
+    pub revision: Option<i32>,
     /// The title.
     pub title: String,
     /// Internal notes.
@@ -368,11 +375,51 @@ pub(crate) fn write_past(
         return Err(AppError::Validation(issues));
     }
     let at = |t: chrono::DateTime<chrono::Utc>| t.naive_utc();
+    let revision = r.revision.unwrap_or(1);
+    let before = store::revisions(conn, r.activity.as_str(), &quarter.to_string())?;
+    // The entries of the revision this one follows, whose identities carry over.
+    let mut carried: Vec<EntryRow> = Vec::new();
+    if revision != 1 || !before.is_empty() {
+        let latest = before.last();
+        let follows = latest.is_some_and(|l| {
+            l.revision + 1 == revision
+                && l.status == Status::Published.as_str()
+                && l.published_at.is_some_and(|p| p <= at(r.submitted_at))
+        });
+        if !follows {
+            let (zh, en) = match latest {
+                Some(l) if revision == 1 => (
+                    format!("该活动该季度已有计划（第 {} 版）：之后的版本须注明 revision", l.revision),
+                    format!("this activity already has a plan for the quarter (revision {}): a later one names its revision", l.revision),
+                ),
+                None => (
+                    "该活动该季度尚无计划：先导入第 1 版".to_owned(),
+                    "the activity has no plan for the quarter yet: import revision 1 first".to_owned(),
+                ),
+                Some(l) => (
+                    format!("须为第 {} 版，且在第 {} 版发布之后提交", l.revision + 1, l.revision),
+                    format!("must be revision {}, submitted after revision {} was published", l.revision + 1, l.revision),
+                ),
+            };
+            let field = if revision == 1 { "quarter" } else { "revision" };
+            let code = if revision == 1 {
+                "already_planned"
+            } else {
+                "not_next"
+            };
+            return Err(AppError::Validation(vec![FieldIssue::new(
+                field, code, zh, en,
+            )]));
+        }
+        if let Some(l) = latest {
+            carried = store::entries(conn, std::slice::from_ref(&l.id))?;
+        }
+    }
     let mut row = ScheduleRow {
         id: uuid::Uuid::now_v7().to_string(),
         activity: r.activity.as_str().into(),
         quarter: quarter.to_string(),
-        revision: 1,
+        revision,
         title,
         notes: r
             .notes
@@ -402,10 +449,17 @@ pub(crate) fn write_past(
             p.field = format!("entries[{j}].{}", p.field);
             p
         };
+        let uid = match parse_id(&input.unit_id).map(|u| u.to_string()) {
+            Ok(unit) => carried
+                .iter()
+                .position(|e| e.unit_id == unit && e.mode == input.mode.as_str())
+                .map(|k| carried.remove(k).uid),
+            Err(_) => None,
+        };
         let entry = entry_row(
             input.clone(),
             uuid::Uuid::now_v7().to_string(),
-            uuid::Uuid::now_v7().to_string(),
+            uid.unwrap_or_else(|| uuid::Uuid::now_v7().to_string()),
             &row.id,
         )
         .map_err(|e| match e {

@@ -365,6 +365,93 @@ pub fn activity_of(name: &str) -> Option<Activity> {
     }
 }
 
+/// The ledger issues a sheet's rows become: one per problem and one per demand of a row, of
+/// `unit` and `activity`. A row's state follows its columns: resolved with measures, a deadline
+/// and an effect; rectifying with measures and a deadline; open otherwise, when a deadline
+/// without measures stays in 备注 as written (a deadline is set by planning). An issue was found
+/// on its period's first day `start` (or its deadline, if earlier) and opened at 09:00 Beijing
+/// time that day (not after `now`). Its reference is a digest of the row, so that the same row
+/// imported again is the same issue.
+pub fn issue_records(
+    rows: &[Row],
+    unit: &str,
+    activity: Option<Activity>,
+    start: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<super::import::IssueRecord> {
+    use super::ledger::{IssueKind, IssueStatus};
+    use sha2::Digest;
+    let opt = |s: &String| (!s.is_empty()).then(|| s.clone());
+    let mut out = Vec::new();
+    for row in rows {
+        for (kind, text) in [
+            (IssueKind::Problem, &row.problem),
+            (IssueKind::Demand, &row.demand),
+        ] {
+            if text.is_empty() {
+                continue;
+            }
+            let planned = !row.measures.is_empty() && row.deadline.is_some();
+            let (deadline, remarks) = match (planned, row.deadline) {
+                (false, Some(d)) if row.remarks.is_empty() => (None, format!("完成时限：{d}")),
+                (false, Some(d)) => (None, format!("{}；完成时限：{d}", row.remarks)),
+                _ => (row.deadline, row.remarks.clone()),
+            };
+            let found_on = deadline.map_or(start, |d| d.min(start));
+            let status = if planned && !row.effect.is_empty() {
+                IssueStatus::Resolved
+            } else if planned {
+                IssueStatus::Rectifying
+            } else {
+                IssueStatus::Open
+            };
+            let opened =
+                (super::calendar::start_of_day(found_on) + chrono::Duration::hours(9)).min(now);
+            let content = serde_json::json!([
+                unit,
+                kind,
+                &row.place,
+                &row.content,
+                &row.method,
+                text,
+                &row.measures,
+                row.deadline,
+                &row.effect,
+                &row.remarks
+            ]);
+            let digest: String = sha2::Sha256::digest(content.to_string().as_bytes())
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            out.push(super::import::IssueRecord {
+                external_ref: format!("annex2:{}", &digest[..32]),
+                unit_id: unit.to_owned(),
+                activity,
+                kind,
+                description: text.clone(),
+                place: opt(&row.place),
+                content: opt(&row.content),
+                method: opt(&row.method),
+                measures: opt(&row.measures),
+                deadline,
+                effect: opt(&row.effect),
+                remarks: opt(&remarks),
+                owner: None,
+                immediate: false,
+                found_on,
+                status,
+                opened_at: Some(opened),
+                planned_at: None,
+                resolved_at: (status == IssueStatus::Resolved).then_some(opened),
+                closed_at: None,
+                rechecked_at: None,
+                withdrawn_at: None,
+            });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,5 +615,99 @@ mod tests {
         assert_eq!(e[0].code, "no_problem");
         let e = read(&g[..3]).unwrap_err();
         assert_eq!(e[0].code, "no_title_row");
+    }
+
+    fn row(
+        problem: &str,
+        demand: &str,
+        measures: &str,
+        deadline: Option<NaiveDate>,
+        effect: &str,
+    ) -> Row {
+        Row {
+            line: 5,
+            seq: "1".into(),
+            place: "区政务服务中心".into(),
+            content: String::new(),
+            method: String::new(),
+            problem: problem.into(),
+            demand: demand.into(),
+            measures: measures.into(),
+            deadline,
+            effect: effect.into(),
+            remarks: String::new(),
+        }
+    }
+
+    #[test]
+    fn rows_become_issues_in_the_state_their_columns_show() {
+        use crate::domain::ledger::{IssueKind, IssueStatus};
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let rows = [
+            row(
+                "材料清单未更新",
+                "希望延长午间服务",
+                "更新清单",
+                Some(d(6, 30)),
+                "已更新",
+            ),
+            row("排队时间长", "", "增设终端", Some(d(3, 31)), ""),
+            row("提示不清", "", "", Some(d(6, 30)), ""),
+        ];
+        let r = issue_records(&rows, "u-1", Some(Activity::Window), d(4, 1), now);
+        let got: Vec<(IssueKind, IssueStatus, Option<NaiveDate>, NaiveDate)> = r
+            .iter()
+            .map(|x| (x.kind, x.status, x.deadline, x.found_on))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // A row with a problem and a demand: two issues, resolved (an effect).
+                (
+                    IssueKind::Problem,
+                    IssueStatus::Resolved,
+                    Some(d(6, 30)),
+                    d(4, 1)
+                ),
+                (
+                    IssueKind::Demand,
+                    IssueStatus::Resolved,
+                    Some(d(6, 30)),
+                    d(4, 1)
+                ),
+                // Found no later than its deadline.
+                (
+                    IssueKind::Problem,
+                    IssueStatus::Rectifying,
+                    Some(d(3, 31)),
+                    d(3, 31)
+                ),
+                // A deadline without measures stays in 备注.
+                (IssueKind::Problem, IssueStatus::Open, None, d(4, 1)),
+            ]
+        );
+        assert_eq!(r[3].remarks.as_deref(), Some("完成时限：2026-06-30"));
+        assert_eq!(r[0].resolved_at, r[0].opened_at);
+        // The same row is the same reference; another row another.
+        assert_ne!(r[0].external_ref, r[1].external_ref);
+        assert_eq!(
+            issue_records(&rows, "u-1", Some(Activity::Window), d(4, 1), now)[2].external_ref,
+            r[2].external_ref
+        );
+        // Opened at 09:00 Beijing time on the day found, never after now.
+        assert_eq!(
+            r[2].opened_at.unwrap().to_rfc3339(),
+            "2026-03-31T01:00:00+00:00"
+        );
+        let early = chrono::DateTime::parse_from_rfc3339("2026-03-31T00:30:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(
+            issue_records(&rows[1..2], "u-1", None, d(4, 1), early)[0].opened_at,
+            Some(early)
+        );
     }
 }
