@@ -31,41 +31,10 @@ impl Lcg {
 }
 
 fn enforcement_segments() -> Vec<Segment> {
-    let stages: Vec<serde_json::Value> = [
-        "case_filing",
-        "investigation",
-        "rectification_order",
-        "notice_hearing",
-        "review_decision",
-        "service_execution",
-        "archiving",
-    ]
-    .iter()
-    .map(|s| json!({"stage": s, "compliant": true, "basis": "符合评查标准"}))
-    .collect();
-    let checks: Vec<serde_json::Value> = [
-        "publicity",
-        "full_recording",
-        "legal_review",
-        "random_targets",
-        "random_inspectors",
-        "results_public",
-        "manner",
-        "attitude",
-        "fairness",
-        "discretion",
-    ]
-    .iter()
-    .map(|a| json!({"aspect": a, "rating": "ok"}))
-    .collect();
-    [
-        json!({"type": "inspection", "target": "某企业", "checks": checks}),
-        json!({"type": "case_handling", "case_reference": "碑罚〔2026〕12号", "steps": ["intake", "investigation", "record", "notice", "decision"], "penalty_decided": true, "outcome": "罚款"}),
-        json!({"type": "case_file_review", "files": [{"reference": "碑罚〔2026〕3号", "stages": stages, "score": 92}]}),
-    ]
-    .into_iter()
-    .map(|v| serde_json::from_value(v).expect("a valid segment"))
-    .collect()
+    frontline::demo::enforcement_segments(12)
+        .into_iter()
+        .map(|v| serde_json::from_value(v).expect("a valid segment"))
+        .collect()
 }
 
 fn day(year_day: u64) -> NaiveDate {

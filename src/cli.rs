@@ -29,6 +29,20 @@ enum Command {
     /// Remove the names and phone numbers of service records past the retention period
     /// (`FRONTLINE_SERVICE_RECORD_RETENTION_DAYS`); the server also does this once a day.
     Purge,
+    /// Generate a deterministic demonstration programme (benchmarks, demos): Annex 1's units
+    /// as district 1 and copies as districts 2..N, and a year of records imported through the
+    /// import pipeline. Running it again with the same options adds nothing.
+    DemoData {
+        /// Districts, 1 (a district) to 13 (a city).
+        #[arg(long, default_value_t = 1)]
+        scale: u32,
+        /// The seed: the same seed, the same data.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// The year (default: last year); only its quarters that have ended are made.
+        #[arg(long)]
+        year: Option<i32>,
+    },
     /// Manage accounts.
     User {
         #[command(subcommand)]
@@ -91,6 +105,7 @@ pub fn main() -> ExitCode {
         Command::Migrate => migrate(&config),
         Command::Seed => seed(&config),
         Command::Purge => purge(&config),
+        Command::DemoData { scale, seed, year } => demo_data(&config, scale, seed, year),
         Command::User {
             command:
                 UserCommand::Add {
@@ -164,6 +179,82 @@ fn connect(config: &Config) -> Result<crate::db::AnyConnection, ExitCode> {
             config.database.redacted()
         ))
     })
+}
+
+fn demo_data(config: &Config, scale: u32, seed: u64, year: Option<i32>) -> ExitCode {
+    use chrono::Datelike;
+    if !(1..=crate::demo::MAX_SCALE).contains(&scale) {
+        return fail(format!("--scale must be 1 to {}", crate::demo::MAX_SCALE));
+    }
+    let this_year = crate::domain::calendar::local_date(chrono::Utc::now()).year();
+    let year = year.unwrap_or(this_year - 1);
+    if !(2000..=this_year).contains(&year) {
+        return fail(format!("--year must be 2000 to {this_year}"));
+    }
+    let mut conn = match connect(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let prepared = crate::db::with_startup_lock(&mut conn, |conn| {
+        crate::db::run_migrations(conn)?;
+        crate::store::units::seed(conn, &annex1::seed_units()).map_err(|e| e.to_string())
+    });
+    if let Err(e) = prepared {
+        return fail(format!("migration or seed failed: {e}"));
+    }
+    // The records are created by an account of their own, which cannot sign in until an admin
+    // resets its password.
+    let user_id = match crate::store::users::credentials(&mut conn, "demo-data") {
+        Ok(Some((user, _))) => user.id,
+        Ok(None) => {
+            let hasher = match crate::auth::password::Hasher::new(&config.auth) {
+                Ok(h) => h,
+                Err(e) => return fail(e),
+            };
+            let hash = match hasher.hash(&crate::auth::password::one_time_password()) {
+                Ok(h) => h,
+                Err(e) => return fail(e),
+            };
+            let new = crate::store::users::new_account(
+                "demo-data",
+                "示例数据",
+                crate::domain::account::Role::Admin,
+                None,
+                None,
+                hash,
+            );
+            let ctx = crate::store::audit::AuditCtx {
+                actor_username: Some("frontline demo-data".into()),
+                ..Default::default()
+            };
+            match crate::api::users::create_account(&mut conn, &ctx, &new) {
+                Ok(u) => u.id,
+                Err(e) => return fail(e.to_string()),
+            }
+        }
+        Err(e) => return fail(e.to_string()),
+    };
+    let started = std::time::Instant::now();
+    match crate::demo::generate(&mut conn, config, &user_id, scale, seed, year) {
+        Ok(r) => {
+            println!(
+                "demo data for {year}, {scale} district(s): {} units; {} records imported, {} already there; {} work orders ({:.1} s)",
+                r.units,
+                r.created,
+                r.unchanged,
+                r.work_orders,
+                started.elapsed().as_secs_f64()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(crate::error::AppError::Validation(problems)) => {
+            for p in problems.iter().take(20) {
+                eprintln!("  {}: {} ({})", p.field, p.en, p.code);
+            }
+            fail(format!("{} generated records were refused", problems.len()))
+        }
+        Err(e) => fail(e.to_string()),
+    }
 }
 
 fn purge(config: &Config) -> ExitCode {

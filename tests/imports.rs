@@ -619,7 +619,7 @@ both_backends! {
         assert!(judged.len() >= 40, "Annex 1's units take part: {}", judged.len());
         let id = |u: &frontline::domain::unit::Unit| u.id.to_string();
 
-        // Every unit's head, through the API; then the catalogue as it was, imported: two
+        // Every unit's head, through the API; then the catalogue as it was, imported: three
         // approval matters of each unit of WINDOW, listed since before the year.
         let mut matter_records = Vec::new();
         for (n, u) in judged.iter().enumerate() {
@@ -628,7 +628,7 @@ both_backends! {
                 assert_eq!(res.status, 200, "{}", res.text());
             }
             if required(u).contains("window") {
-                for k in 0..2 {
+                for k in 0..3 {
                     matter_records.push(json!({"external_ref": format!("M-{}-{k}", u.short_code), "unit_id": id(u), "kind": "approval", "name": format!("事项{k}"), "listed_on": "2025-12-01"}));
                 }
             }
@@ -643,7 +643,7 @@ both_backends! {
         // The stories, each of a unit picked by what it must do.
         let window_only: Vec<String> = judged.iter().copied().filter(|u| required(u) == BTreeSet::from(["window"])).map(id).collect();
         let enforcing: Vec<String> = judged.iter().copied().filter(|u| required(u).contains("enforcement")).map(id).collect();
-        assert!(window_only.len() >= 3 && enforcing.len() >= 2, "{window_only:?} {enforcing:?}");
+        assert!(window_only.len() >= 4 && enforcing.len() >= 2, "{window_only:?} {enforcing:?}");
         let skipped = window_only[0].clone(); // no participation at all in Q2
         let ledger = window_only[1].clone(); // issues in every state
         let late = window_only[2].clone(); // its Q1 participation filed ten days after
@@ -927,6 +927,30 @@ both_backends! {
         let again: Value = res.json();
         assert_eq!((again["created"].as_u64(), again["unchanged"].as_u64()), (Some(0), Some(total as u64)));
         assert_eq!((participation_count(), issue_count(app), app.audit_count()), before);
+
+        // A draw whose population was picked to give the wanted result is not a draw; a phone
+        // sent as a number is refused without being repeated; a reference twice in one kind,
+        // even in two parts, is refused by name.
+        let unit0 = window_only[3].clone();
+        let ms = &matters[&unit0];
+        let picked = json!({"external_ref": "D-picked", "purpose": "inspection_matters", "unit_id": unit0, "population": ms, "seed": "s",
+            "result": draw(&Population::new(ms.clone()), "s", 2), "drawn_at": beijing(day(6, 1), 9)});
+        let mut narrowed = picked.clone();
+        narrowed["external_ref"] = json!("D-narrowed");
+        narrowed["population"] = json!(ms[..2]);
+        narrowed["result"] = json!(draw(&Population::new(ms[..2].to_vec()), "s", 2));
+        let phone = json!({"external_ref": "SR-n", "unit_id": unit0, "served_on": "2026-03-01", "kind": "application", "phone": 13800138000u64});
+        let res = import(app, &coord, json!({"parts": [{"kind": "draws", "records": [picked.clone(), narrowed]}, {"kind": "service_records", "records": [phone]}, {"kind": "draws", "records": [picked]}]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        let text = res.text();
+        assert!(!text.contains("13800138000"), "{text}");
+        let e: Vec<(String, String)> = res.problem().errors.unwrap().into_iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(e, vec![("parts[1].records[0].phone".into(), "invalid".into()), ("parts[2].records[0].external_ref".into(), "duplicate".into())]);
+        let res = import(app, &coord, json!({"kind": "draws", "records": [{"external_ref": "D-narrowed", "purpose": "inspection_matters", "unit_id": unit0, "population": ms[..2], "seed": "s",
+            "result": draw(&Population::new(ms[..2].to_vec()), "s", 2), "drawn_at": beijing(day(6, 1), 9)}]})).await;
+        assert_eq!(res.status, 422, "{}", res.text());
+        let e = res.problem().errors.unwrap();
+        assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("records[0].population", "incomplete"));
 
         // A batch with one bad record (filed before its activity) writes nothing and names it.
         let mut bad_parts = parts.clone();

@@ -172,6 +172,30 @@ fn join_path(path: &str, name: &str) -> String {
     }
 }
 
+/// What a JSON value of the wrong shape should have been, without the value itself (serde's
+/// text quotes the value it refused, which may be personal data: a phone number sent as a
+/// number). Chinese and English.
+pub fn shape_message(e: &serde_json::Error) -> (String, String) {
+    let message = e.to_string();
+    let message = strip_position(&message);
+    if message.starts_with("unknown field") || message.starts_with("missing field") {
+        return (
+            format!("字段无效：{message}"),
+            format!("invalid field: {message}"),
+        );
+    }
+    match message.split("expected ").nth(1) {
+        Some(expected) => (
+            format!("类型或取值无效，应为 {expected}"),
+            format!("wrong type or value: expected {expected}"),
+        ),
+        None => (
+            "类型或取值无效".to_owned(),
+            "wrong type or value".to_owned(),
+        ),
+    }
+}
+
 fn strip_position(message: &str) -> &str {
     message.split(" at line ").next().unwrap_or(message)
 }

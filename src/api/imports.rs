@@ -250,14 +250,16 @@ fn unless(
     }
 }
 
+/// Reads a part's records; `seen` holds the (kind, reference) pairs of the batch so far, so
+/// that a reference twice, in one part or two, is refused.
 fn parse_records(
     kind: ImportKind,
     records: &[serde_json::Value],
     now: DateTime<Utc>,
+    seen: &mut std::collections::HashSet<(ImportKind, String)>,
 ) -> Result<Vec<Parsed>, AppError> {
     let mut problems = Vec::new();
     let mut out = Vec::new();
-    let mut seen = std::collections::HashSet::new();
     for (i, v) in records.iter().enumerate() {
         // The fingerprint is of the record as read (canonical: field order, UTC times,
         // defaults), so that the same record written differently is still the same.
@@ -351,17 +353,18 @@ fn parse_records(
                 } else {
                     format!("records[{i}].{path}")
                 };
+                let (zh, en) = crate::api::extract::shape_message(e.inner());
                 problems.push(FieldIssue::new(
                     field,
                     "invalid",
-                    format!("无法读取：{}", e.inner()),
-                    format!("cannot be read: {}", e.inner()),
+                    format!("无法读取：{zh}"),
+                    format!("cannot be read: {en}"),
                 ));
             }
             Ok((_, _, Err(p))) => problems.extend(p),
             Ok((reference, print, Ok(ready))) => {
                 let reference = reference.trim().to_owned();
-                if !seen.insert(reference.clone()) {
+                if !seen.insert((kind, reference.clone())) {
                     problems.push(FieldIssue::new(
                         format!("records[{i}].external_ref"),
                         "duplicate",
@@ -416,7 +419,8 @@ fn apply(
     dry_run: bool,
     warnings: Vec<crate::error::FieldError>,
 ) -> Result<ImportReport, Tx> {
-    // Every kind's lock, in one order, so that two batches never wait on each other.
+    // Every kind's lock, always in the same order, so that two batches wait for each other
+    // in turn and never deadlock.
     let mut kinds: Vec<&'static str> = parts.iter().map(|p| p.kind.as_str()).collect();
     kinds.sort_unstable();
     kinds.dedup();
@@ -511,9 +515,8 @@ fn apply(
                 .map(|id| (id, "matter.import", "matter")),
             Ready::ServiceRecord(rec) => crate::api::service_records::write_past(conn, &rec)
                 .map(|id| (id, "service_record.import", "service_record")),
-            Ready::Draw(rec) => {
-                write_draw(conn, user_id, &rec).map(|id| (id, "draw.import", "draw"))
-            }
+            Ready::Draw(rec) => write_draw(conn, user_id, &rec, rules.config.follow_up_draw_max)
+                .map(|id| (id, "draw.import", "draw")),
             Ready::Participation(mut rec) => {
                 resolve_references(conn, &mut rec.participation)?;
                 let past = crate::api::participations::PastSteps {
@@ -735,17 +738,14 @@ fn write_issue(
     Ok(row.id)
 }
 
-/// Ids given as the external references of imported records (a trigger, a draw, a matter or
+/// Values that are the external references of imported records (a trigger, a draw, a matter or
 /// a service record imported in this or an earlier batch) become the records' ids; any other
-/// value is left for the participation's own checks to judge.
+/// value (an id) is left for the participation's own checks to judge.
 fn resolve_references(
     conn: &mut AnyConnection,
     p: &mut crate::api::participations::CreateParticipation,
 ) -> Result<(), AppError> {
     let mut lookup = |kind: ImportKind, v: &mut String| -> Result<(), AppError> {
-        if crate::api::units::parse_id(v).is_ok() {
-            return Ok(());
-        }
         let target: Option<String> = import_refs::table
             .find((kind.as_str(), v.trim()))
             .select(import_refs::target_id)
@@ -776,46 +776,79 @@ fn resolve_references(
     Ok(())
 }
 
-/// Writes a past draw, once its result is checked against the unit's records: the matters of
-/// an inspection are the unit's; the people called were served by the unit in the 3 months
-/// before the reference date.
-fn write_draw(conn: &mut AnyConnection, user_id: &str, r: &DrawRecord) -> Result<String, AppError> {
+/// Writes a past draw, once its population is checked against the unit's records as they were
+/// when it was drawn, as `POST /api/v1/draws` would have drawn from them: for an inspection, the
+/// unit's service matters listed by then (every one still active among them, none other); for
+/// follow-up calls, the people the unit served in the 3 months before the reference date and
+/// recorded by then (every one still with a phone, none other). A population picked to give a
+/// wanted result is refused.
+fn write_draw(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    r: &DrawRecord,
+    max_contacts: u32,
+) -> Result<String, AppError> {
     use crate::domain::draw::{DrawPurpose, Population, ALGORITHM};
+    use std::collections::HashSet;
     let unit = r.unit_id.clone().unwrap_or_default();
-    let mut problems = Vec::new();
-    match r.purpose {
+    let drawn_at = naive(r.drawn_at);
+    // (may be in it, must be in it)
+    let known: Option<(HashSet<String>, HashSet<String>)> = match r.purpose {
         DrawPurpose::InspectionMatters => {
-            let mine: std::collections::HashSet<String> =
+            let listed: Vec<crate::domain::matter::Matter> =
                 crate::store::matters::of_unit(conn, &unit)?
                     .into_iter()
-                    .filter(|m| m.kind.is_service())
-                    .map(|m| m.id)
+                    .filter(|m| m.kind.is_service() && m.created_at.naive_utc() <= drawn_at)
                     .collect();
-            for (k, id) in r.result.iter().enumerate() {
-                if !mine.contains(id) {
-                    problems.push(FieldIssue::new(
-                        format!("result[{k}]"),
-                        "unknown_matter",
-                        "不是该单位的审批或服务事项",
-                        "not an approval or service matter of the unit",
-                    ));
-                }
-            }
+            Some((
+                listed.iter().map(|m| m.id.clone()).collect(),
+                listed
+                    .iter()
+                    .filter(|m| m.active)
+                    .map(|m| m.id.clone())
+                    .collect(),
+            ))
         }
         DrawPurpose::FollowUpContacts => {
             let to = r.reference_date.unwrap_or_default();
             let from = crate::domain::service_record::three_months_before(to);
-            let facts = crate::store::service_records::facts(conn, &r.result)?;
-            for (k, id) in r.result.iter().enumerate() {
-                let fits = facts
-                    .get(id)
-                    .is_some_and(|(u, on)| *u == unit && from <= *on && *on <= to);
-                if !fits {
-                    problems.push(FieldIssue::new(format!("result[{k}]"), "unknown_contact", "不是该单位在参照日期前 3 个月内的服务记录", "not a service record of the unit in the 3 months before the reference date"));
-                }
+            let served: Vec<(String, bool, chrono::NaiveDateTime)> =
+                crate::store::service_records::in_window(conn, &unit, from, to)?
+                    .into_iter()
+                    .filter(|(_, _, at)| *at <= drawn_at)
+                    .collect();
+            Some((
+                served.iter().map(|(id, _, _)| id.clone()).collect(),
+                served
+                    .iter()
+                    .filter(|(_, phone, _)| *phone)
+                    .map(|(id, _, _)| id.clone())
+                    .collect(),
+            ))
+        }
+        DrawPurpose::InspectionTargets => None,
+    };
+    let mut problems = Vec::new();
+    if let Some((may, must)) = known {
+        let given: HashSet<&String> = r.population.iter().collect();
+        for (k, id) in r.population.iter().enumerate() {
+            if !may.contains(id) {
+                problems.push(FieldIssue::new(format!("population[{k}]"), "not_drawable", "抽取时该单位没有这一项可供抽取（事项须为当时已列入目录的审批或服务事项；回访对象须为参照日期前 3 个月内服务过的群众）", "the unit had no such id to draw from then (a matter listed by then, of approval or service; a person served in the 3 months before the reference date)"));
             }
         }
-        DrawPurpose::InspectionTargets => {}
+        let mut left_out: Vec<&String> = must.iter().filter(|id| !given.contains(id)).collect();
+        left_out.sort();
+        if let Some(first) = left_out.first() {
+            problems.push(FieldIssue::new("population", "incomplete", format!("缺少当时可供抽取的 {} 项（如 {first}）：总体须为全部可抽取项", left_out.len()), format!("{} ids that could be drawn then are missing (such as {first}): the population is all of them", left_out.len())));
+        }
+    }
+    if r.purpose == DrawPurpose::FollowUpContacts && r.result.len() > max_contacts as usize {
+        problems.push(FieldIssue::new(
+            "result",
+            "count",
+            format!("回访抽取不超过 {max_contacts} 个"),
+            format!("at most {max_contacts} contacts are drawn"),
+        ));
     }
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
@@ -892,6 +925,53 @@ async fn run_import(
     user_id: String,
     batch: Batch,
 ) -> Result<ImportReport, AppError> {
+    let config = config.clone();
+    // Reading up to 5000 records is work for a blocking thread, not for the worker.
+    crate::db::run(pool, move |conn| {
+        import_on(conn, &config, &actx, &user_id, batch)
+    })
+    .await
+}
+
+/// Imports a batch of several parts on `conn`, as `POST /api/v1/imports` with `parts` does
+/// (the demo-data generator's way in, so that its records are checked like any import).
+pub fn import_parts(
+    conn: &mut AnyConnection,
+    config: &Config,
+    actx: &AuditCtx,
+    user_id: &str,
+    parts: Vec<ImportPart>,
+) -> Result<ImportReport, AppError> {
+    let batch = Batch {
+        parts: numbered(parts),
+        source: "json",
+        dry_run: false,
+        warnings: Vec::new(),
+    };
+    import_on(conn, config, actx, user_id, batch)
+}
+
+/// The parts of a batch, numbered as they were sent.
+fn numbered(parts: Vec<ImportPart>) -> Vec<Part> {
+    parts
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| Part {
+            index: Some(i),
+            kind: p.kind,
+            records: p.records,
+        })
+        .collect()
+}
+
+/// Checks, reads and writes a batch on `conn`, all or nothing.
+fn import_on(
+    conn: &mut AnyConnection,
+    config: &Config,
+    actx: &AuditCtx,
+    user_id: &str,
+    batch: Batch,
+) -> Result<ImportReport, AppError> {
     let Batch {
         parts,
         source,
@@ -925,8 +1005,9 @@ async fn run_import(
     }
     let now = Utc::now();
     let mut ready = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for p in parts {
-        match parse_records(p.kind, &p.records, now) {
+        match parse_records(p.kind, &p.records, now, &mut seen) {
             Ok(records) => ready.push(ParsedPart {
                 part: p.index,
                 kind: p.kind,
@@ -939,33 +1020,28 @@ async fn run_import(
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }
-    let (days, count) = (
-        config.immediate_response_days,
-        config.day_count("immediate_response"),
-    );
-    let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
-    let recheck = crate::api::issues::recheck_rule(pool, config).await?;
-    let config = config.clone();
-    crate::db::run(pool, move |conn| {
-        let rules = Rules {
-            trigger_days: days,
-            trigger_count: count,
-            calendar: crate::store::reports::calendar_for(conn, count)?,
-            filing: crate::api::participations::filing_rule(conn, filing_days, filing_count)?,
-            recheck,
-            config,
-        };
-        match write_transaction(conn, |conn| {
-            apply(
-                conn, &actx, &user_id, single, source, ready, &rules, dry_run, warnings,
-            )
-        }) {
-            Ok(report) => Ok(report),
-            Err(Tx::DryRun(report)) => Ok(report),
-            Err(Tx::App(e)) => Err(e),
-        }
-    })
-    .await
+    let count = config.day_count("immediate_response");
+    let rules = Rules {
+        trigger_days: config.immediate_response_days,
+        trigger_count: count,
+        calendar: crate::store::reports::calendar_for(conn, count)?,
+        filing: crate::api::participations::filing_rule(
+            conn,
+            config.filing_days,
+            config.day_count("filing"),
+        )?,
+        recheck: crate::api::issues::recheck_rule_on(conn, config)?,
+        config: config.clone(),
+    };
+    match write_transaction(conn, |conn| {
+        apply(
+            conn, actx, user_id, single, source, ready, &rules, dry_run, warnings,
+        )
+    }) {
+        Ok(report) => Ok(report),
+        Err(Tx::DryRun(report)) => Ok(report),
+        Err(Tx::App(e)) => Err(e),
+    }
 }
 
 /// Imports past records, of one kind or of several in `parts`, all or nothing (coordinator,
@@ -1002,15 +1078,7 @@ pub async fn create_import(
             kind,
             records,
         }],
-        (None, None, Some(parts)) => parts
-            .into_iter()
-            .enumerate()
-            .map(|(i, p)| Part {
-                index: Some(i),
-                kind: p.kind,
-                records: p.records,
-            })
-            .collect(),
+        (None, None, Some(parts)) => numbered(parts),
         (kind, records, parts) => {
             let field = match (kind.is_some(), records.is_some(), parts.is_some()) {
                 (_, _, true) => "parts",
@@ -1165,8 +1233,9 @@ fn xlsx_grid(bytes: Vec<u8>) -> Result<Vec<Vec<Cell>>, AppError> {
             // An Excel serial day number, in the workbook's date system (1900, or 1904 as
             // older Mac workbooks keep it); the time of day is dropped, and a number far
             // outside any plausible date is no date.
-            DataRef::DateTime(dt) => dt
-                .as_datetime()
+            DataRef::DateTime(dt) => Some(dt)
+                .filter(|dt| (-1e6..=1e6).contains(&dt.as_f64()))
+                .and_then(|dt| dt.as_datetime())
                 .map(|t| t.date())
                 .filter(|d| (1900..=2200).contains(&chrono::Datelike::year(d)))
                 .map(Cell::Date)
@@ -1371,7 +1440,9 @@ mod tests {
             Cell::Date(june_15)
         );
         // A number no date can be is no date.
-        let grid = xlsx_grid(workbook(1e15, false)).unwrap();
-        assert!(grid.iter().flatten().all(|c| *c == Cell::Empty), "{grid:?}");
+        for serial in [1e15, -1e300, 1e300] {
+            let grid = xlsx_grid(workbook(serial, false)).unwrap();
+            assert!(grid.iter().flatten().all(|c| *c == Cell::Empty), "{grid:?}");
+        }
     }
 }

@@ -145,6 +145,19 @@ pub fn issue_of(r: IssueRow, recheck: &RecheckRule) -> Result<Issue, AppError> {
 }
 
 /// The re-check window's rule, with the working calendar when it counts working days.
+pub fn recheck_rule_on(conn: &mut AnyConnection, config: &Config) -> Result<RecheckRule, AppError> {
+    let (days, count) = (config.recheck_days, config.day_count("recheck"));
+    if count == crate::domain::calendar::DayCount::Calendar {
+        return Ok(RecheckRule::calendar_days(days));
+    }
+    Ok(RecheckRule {
+        days,
+        count,
+        calendar: crate::store::reports::calendar_for(conn, count)?,
+    })
+}
+
+/// The re-check rule in force (R11), read from the pool.
 pub async fn recheck_rule(pool: &DbPool, config: &Config) -> Result<RecheckRule, AppError> {
     let (days, count) = (config.recheck_days, config.day_count("recheck"));
     if count == crate::domain::calendar::DayCount::Calendar {

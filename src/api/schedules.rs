@@ -290,6 +290,11 @@ pub async fn create_schedule(
         .json(s))
 }
 
+/// Revision 1, given or not (the same record either way, for re-imports).
+fn is_first_revision(r: &Option<i32>) -> bool {
+    matches!(r, None | Some(1))
+}
+
 /// A plan published before the service was adopted (an import): a revision with its entries,
 /// exemptions, and when it was submitted, reviewed, approved and published. A later revision
 /// follows the quarter's latest one (imported before it, or earlier in the batch).
@@ -307,7 +312,7 @@ pub struct ScheduleRecord {
     /// quarter's latest revision, published before this one was submitted. Its entries keep
     /// the identity (iCalendar UID) of the previous revision's entries of the same unit and
     /// mode.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_first_revision")]
     pub revision: Option<i32>,
     /// The title.
     pub title: String,

@@ -195,17 +195,6 @@ pub(crate) fn write_past(
         phone: r.phone.as_deref(),
     };
     let record = record_fields(input, &matters, &|f: &str| f.to_owned(), &mut issues);
-    if r.contact_name
-        .as_deref()
-        .is_some_and(|n| n.chars().count() > 50)
-    {
-        issues.push(FieldIssue::new(
-            "contact_name",
-            "length",
-            "不超过 50 个字符",
-            "at most 50 characters",
-        ));
-    }
     let Some(record) = record.filter(|_| issues.is_empty()) else {
         return Err(AppError::Validation(issues));
     };

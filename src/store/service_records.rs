@@ -161,6 +161,29 @@ pub fn callable_ids(
         .load(conn)?)
 }
 
+/// A unit's records served from `from` to `to`: (id, still has a phone, when recorded).
+pub fn in_window(
+    conn: &mut AnyConnection,
+    unit_id: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(String, bool, NaiveDateTime)>, AppError> {
+    let rows: Vec<(String, Option<String>, NaiveDateTime)> = service_records::table
+        .filter(service_records::unit_id.eq(unit_id))
+        .filter(service_records::served_on.ge(from))
+        .filter(service_records::served_on.le(to))
+        .select((
+            service_records::id,
+            service_records::phone,
+            service_records::created_at,
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, phone, at)| (id, phone.is_some(), at))
+        .collect())
+}
+
 /// Removes the contact name and phone of records served before `cutoff`; how many.
 pub fn purge_before(conn: &mut AnyConnection, cutoff: NaiveDate) -> Result<usize, AppError> {
     Ok(diesel::update(

@@ -659,17 +659,7 @@ pub fn window_segments(
     draw_id: &str,
     calls: Vec<serde_json::Value>,
 ) -> Vec<serde_json::Value> {
-    vec![
-        serde_json::json!({"type": "approval_service", "role": "applicant", "method": "in_person", "channel": "offline", "matter_id": drawn[0],
-            "checks": [{"element": "consultation_guidance", "rating": "ok"}, {"element": "completion", "rating": "ok"}]}),
-        serde_json::json!({"type": "business_inspection", "draw_id": draw_id, "matter_ids": drawn,
-            "checks": [{"aspect": "acceptance_conditions", "rating": "ok"}, {"aspect": "procedure", "rating": "ok"}, {"aspect": "service_guide", "rating": "ok"},
-                       {"aspect": "smart_service", "rating": "ok"}, {"aspect": "policy_service", "rating": "ok"},
-                       {"aspect": "consultation_online", "rating": "ok"}, {"aspect": "consultation_phone", "rating": "ok"}, {"aspect": "consultation_on_site", "rating": "ok"}]}),
-        serde_json::json!({"type": "follow_up_calls", "calls": calls}),
-        serde_json::json!({"type": "forum", "attendees": [{"group": "approval_staff", "count": 3}, {"group": "enterprise", "count": 5}],
-            "topics": ["reform_tasks", "one_network"], "problems": ["跨部门材料重复提交"], "measures": ["建立材料共享清单"]}),
-    ]
+    frontline::demo::window_segments(drawn, draw_id, calls)
 }
 
 /// A reached and answered follow-up call to `contact` at `called_at` (RFC 3339).
@@ -681,26 +671,7 @@ pub fn good_call(contact: &str, called_at: &str) -> serde_json::Value {
 
 /// The three ENFORCEMENT segments (二(二)).
 pub fn enforcement_segments() -> Vec<serde_json::Value> {
-    let stages: Vec<serde_json::Value> = [
-        "case_filing",
-        "investigation",
-        "rectification_order",
-        "notice_hearing",
-        "review_decision",
-        "service_execution",
-        "archiving",
-    ]
-    .iter()
-    .map(|s| serde_json::json!({"stage": s, "compliant": true, "basis": "符合西安市行政处罚案卷评查标准"}))
-    .collect();
-    vec![
-        serde_json::json!({"type": "inspection", "target": "某餐饮企业食品安全检查",
-            "checks": [{"aspect": "publicity", "rating": "ok"}, {"aspect": "full_recording", "rating": "ok"}, {"aspect": "legal_review", "rating": "ok"},
-                       {"aspect": "random_targets", "rating": "ok"}, {"aspect": "random_inspectors", "rating": "ok"}, {"aspect": "results_public", "rating": "ok"},
-                       {"aspect": "manner", "rating": "ok"}, {"aspect": "attitude", "rating": "ok"}, {"aspect": "fairness", "rating": "ok"}, {"aspect": "discretion", "rating": "ok"}]}),
-        serde_json::json!({"type": "case_handling", "case_reference": "碑市监罚〔2026〕12号", "steps": ["intake", "investigation", "record", "notice", "decision"], "penalty_decided": true, "outcome": "罚款并责令改正"}),
-        serde_json::json!({"type": "case_file_review", "files": [{"reference": "碑市监罚〔2026〕3号", "stages": stages, "score": 92}]}),
-    ]
+    frontline::demo::enforcement_segments(12)
 }
 
 /// The three COMPLAINT segments (二(三)).
