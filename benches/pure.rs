@@ -1,5 +1,7 @@
 //! Benchmarks of the pure code on every request's path: cursor encoding, language negotiation,
-//! quarter parsing, and serializing a full page of units. Run with `cargo bench --bench pure`.
+//! quarter parsing, serializing a full page of units, a problem+json answer, a random draw, and
+//! reading a page of stored segments whole or as their heads (what a list needs). Run with
+//! `cargo bench --bench pure`.
 
 use std::hint::black_box;
 
@@ -54,5 +56,57 @@ fn benches(c: &mut Criterion) {
     });
 }
 
-criterion_group!(pure, benches);
+fn more(c: &mut Criterion) {
+    use frontline::error::{AppError, FieldIssue};
+    let refused = AppError::Validation(
+        (0..5)
+            .map(|i| {
+                FieldIssue::new(
+                    format!("records[{i}].closed_at"),
+                    "out_of_order",
+                    "不能早于 resolved_at",
+                    "must not be before resolved_at",
+                )
+            })
+            .collect(),
+    );
+    c.bench_function("problem_json_5_fields", |b| {
+        b.iter(|| {
+            serde_json::to_vec(&black_box(&refused).problem(
+                Lang::Zh,
+                Some("/api/v1/imports"),
+                Some("01a2"),
+            ))
+        })
+    });
+    let population =
+        frontline::domain::draw::Population::new((0..1000).map(|i| format!("m{i:04}")).collect());
+    c.bench_function("draw_3_of_1000", |b| {
+        b.iter(|| frontline::domain::draw::draw(black_box(&population), "seed", 3))
+    });
+    // A list page: 50 stored participations' segments, as text.
+    let page: Vec<String> = (0..50u64)
+        .map(|n| {
+            serde_json::to_string(&frontline::demo::enforcement_segments(n)).unwrap_or_default()
+        })
+        .collect();
+    c.bench_function("segments_50_whole", |b| {
+        b.iter(|| {
+            for t in black_box(&page) {
+                let _: Vec<frontline::domain::participation::Segment> =
+                    serde_json::from_str(t).unwrap_or_default();
+            }
+        })
+    });
+    c.bench_function("segments_50_heads", |b| {
+        b.iter(|| {
+            for t in black_box(&page) {
+                let _: Vec<frontline::domain::participation::SegmentHead> =
+                    serde_json::from_str(t).unwrap_or_default();
+            }
+        })
+    });
+}
+
+criterion_group!(pure, benches, more);
 criterion_main!(pure);

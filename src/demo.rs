@@ -42,6 +42,17 @@ pub struct DemoReport {
 struct Rng(u64);
 
 impl Rng {
+    /// The stream of one part of the data, the same whatever else is generated (a district's
+    /// quarter does not change when the city grows).
+    fn of(seed: u64, part: &str) -> Rng {
+        let mut r = Rng(seed);
+        for b in part.bytes() {
+            r.0 ^= u64::from(b);
+            r.next();
+        }
+        r
+    }
+
     fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
@@ -536,7 +547,6 @@ pub fn generate(
     seed: u64,
     year: i32,
 ) -> Result<DemoReport, AppError> {
-    let mut rng = Rng(seed);
     let annex1: Vec<Unit> = crate::store::units::list(conn, &Default::default(), None, 100_000)?
         .items
         .into_iter()
@@ -570,7 +580,7 @@ pub fn generate(
     // Four matters of each unit of WINDOW, in the catalogue since before the year.
     let mut matters: std::collections::HashMap<String, Vec<String>> = Default::default();
     for (k, q) in quarters.iter().enumerate() {
-        let records = plans(&mut rng, &all, *q);
+        let records = plans(&mut Rng::of(seed, &format!("plans {q}")), &all, *q);
         add(
             &mut report,
             one_kind(conn, config, &actx, user_id, ImportKind::Schedules, records)?,
@@ -600,6 +610,7 @@ pub fn generate(
                 }
                 add(&mut report, r);
             }
+            let mut rng = Rng::of(seed, &format!("district {} {q}", d + 1));
             let p = quarter_parts(&mut rng, units, &matters, *q, today);
             let parts: Vec<ImportPart> = [
                 (ImportKind::ServiceRecords, p.service_records),
@@ -620,7 +631,7 @@ pub fn generate(
             report.work_orders +=
                 work_orders(conn, config, &mut rng, units, *q, d as u32 + 1, today)?;
         }
-        let records = reports(&mut rng, *q, today);
+        let records = reports(&mut Rng::of(seed, &format!("reports {q}")), *q, today);
         add(
             &mut report,
             one_kind(conn, config, &actx, user_id, ImportKind::Reports, records)?,

@@ -242,9 +242,19 @@ impl Application {
         .shutdown_timeout(10)
         .listen(listener)
         .map_err(bind_err)?;
-        if let Some(workers) = config.workers {
-            server = server.workers(workers);
-        }
+        let workers = config.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        });
+        // Every database call runs on a blocking thread holding a pooled connection: more
+        // blocking threads than connections only queue on the pool, switching threads for
+        // nothing (measured: benches/RESULTS.md). A few more than the pool's share leave room
+        // for password hashing and file spooling.
+        let blocking = (config.pool_size as usize).div_ceil(workers) + 2;
+        server = server
+            .workers(workers)
+            .worker_max_blocking_threads(blocking);
         let server = server.run();
         // The metrics listener runs beside the main server and stops with it.
         let metrics = metrics_server.map(|(m, port)| {

@@ -619,3 +619,68 @@ both_backends! {
         assert_ne!(c.json::<Value>()["id"], a.json::<Value>()["id"]);
     }
 }
+
+/// One line of a query plan.
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    detail: String,
+}
+
+/// One line of PostgreSQL's plan.
+#[derive(diesel::QueryableByName)]
+struct PgPlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The plan of `sql` on the app's database, one string; on PostgreSQL with sequential scans
+/// priced out, so that a missing index shows as a Seq Scan or a Sort even on a small table.
+fn plan(app: &TestApp, sql: &str) -> String {
+    use diesel::connection::SimpleConnection;
+    use diesel::RunQueryDsl;
+    match app.db() {
+        frontline::db::AnyConnection::Sqlite(mut c) => {
+            diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+                .load::<PlanLine>(&mut c)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.detail)
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        frontline::db::AnyConnection::Postgresql(mut c) => {
+            c.batch_execute("SET enable_seqscan = off; ANALYZE participations; ANALYZE issues;")
+                .unwrap();
+            diesel::sql_query(format!("EXPLAIN {sql}"))
+                .load::<PgPlanLine>(&mut c)
+                .unwrap()
+                .into_iter()
+                .map(|l| l.line)
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+    }
+}
+
+both_backends! {
+    async fn the_main_list_queries_read_a_page_through_an_index(app: TestApp) {
+        // The shapes of the participation and issue lists' queries (store::participations::list,
+        // store::issues::list): equality filters, keyset on id, a page.
+        for sql in [
+            "SELECT id FROM participations WHERE activity = 'enforcement' AND status = 'accepted' AND id > '0' ORDER BY id LIMIT 51",
+            "SELECT id FROM participations WHERE activity = 'window' ORDER BY id LIMIT 51",
+            "SELECT id FROM participations WHERE unit_id = 'u' ORDER BY id LIMIT 51",
+            "SELECT id FROM participations WHERE status = 'filed' ORDER BY id LIMIT 51",
+            "SELECT id FROM issues WHERE unit_id = 'u' AND status = 'open' ORDER BY id LIMIT 51",
+            "SELECT id FROM issues WHERE unit_id = 'u' ORDER BY id LIMIT 51",
+            "SELECT id FROM issues WHERE status = 'rectifying' ORDER BY id LIMIT 51",
+        ] {
+            let p = plan(app, sql);
+            for bad in ["SCAN participations", "SCAN issues", "TEMP B-TREE", "Seq Scan", "Sort"] {
+                assert!(!p.contains(bad), "{sql}\n{p}");
+            }
+            assert!(p.contains("INDEX") || p.contains("Index"), "{sql}\n{p}");
+        }
+    }
+}

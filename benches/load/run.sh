@@ -39,18 +39,21 @@ trap cleanup EXIT
 port=$(( 20000 + RANDOM % 20000 ))
 base="http://127.0.0.1:$port"
 export FRONTLINE_BIND="127.0.0.1:$port" FRONTLINE_LOG=warn FRONTLINE_BODY_LIMIT=1048576
+# PostgreSQL instances share their signing key; this run makes one of its own.
+FRONTLINE_JWT_SECRET=$(head -c 48 /dev/urandom | base64 | tr -d '\n')
+export FRONTLINE_JWT_SECRET
 
 now_ms() { date +%s%3N; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 hwm_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-start_server() { # → start-up time in ms to a ready /readyz
+start_server() { # sets server_pid, and startup: milliseconds to a ready /readyz
   local t0; t0=$(now_ms)
   "$bin" serve >"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 600); do
-    if curl -fsS "$base/readyz" >/dev/null 2>&1; then echo $(( $(now_ms) - t0 )); return; fi
+    if curl -fsS "$base/readyz" >/dev/null 2>&1; then startup=$(( $(now_ms) - t0 )); return; fi
     sleep 0.01
   done
   echo "the server did not become ready:" >&2; cat "$work/server.log" >&2; exit 1
@@ -64,8 +67,8 @@ token() { # username one-time-password → access token (the password changed fi
   local first
   first=$(curl -fsS "$base/api/v1/auth/login" -H 'content-type: application/json' -d "{\"username\":\"$1\",\"password\":\"$2\"}" | json 'd["access_token"]')
   curl -fsS "$base/api/v1/auth/password" -H "authorization: Bearer $first" -H 'content-type: application/json' \
-    -d "{\"current_password\":\"$2\",\"new_password\":\"Bench-$1-2026!\"}" >/dev/null
-  curl -fsS "$base/api/v1/auth/login" -H 'content-type: application/json' -d "{\"username\":\"$1\",\"password\":\"Bench-$1-2026!\"}" | json 'd["access_token"]'
+    -d "{\"current_password\":\"$2\",\"new_password\":\"Wrk.Load-2026-q7Z!\"}" >/dev/null
+  curl -fsS "$base/api/v1/auth/login" -H 'content-type: application/json' -d "{\"username\":\"$1\",\"password\":\"Wrk.Load-2026-q7Z!\"}" | json 'd["access_token"]'
 }
 
 check_ms() { # period → milliseconds of one district-wide compliance check (the median of 3)
@@ -81,25 +84,31 @@ check_ms() { # period → milliseconds of one district-wide compliance check (th
 
 for backend in $backends; do
   echo "== $backend"
-  case $backend in
-    sqlite) export FRONTLINE_DATABASE_URL="sqlite://$work/bench.db" ;;
-    postgres)
-      db="frontline_bench_$$"
-      psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-      export FRONTLINE_DATABASE_URL="$pg_server/$db" ;;
-  esac
   year=$(( $(date +%Y) - 1 ))
-  # Half the city, its year checked; then the whole city (twice the data), checked again.
+  database() { # name → a fresh database's URL
+    case $backend in
+      sqlite) echo "sqlite://$work/$1.db" ;;
+      postgres)
+        psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" >/dev/null
+        echo "$pg_server/$1" ;;
+    esac
+  }
+  # Half the city, its year checked; then, in another database, the whole city (twice the
+  # data): its year checked again, and the routes loaded.
+  export FRONTLINE_DATABASE_URL; FRONTLINE_DATABASE_URL=$(database "frontline_bench_half_$$")
   "$bin" demo-data --scale "$half" --year "$year" | tee "$work/seed-$backend.txt"
   coord_otp=$(account bench.coord coordinator 区营商办)
-  unit_otp=$(account bench.unit unit 区市场监管局)
-  admin_otp=$(account bench.admin admin "")
-  start_server >/dev/null
+  start_server
   coord=$(token bench.coord "$coord_otp")
   check_half=$(check_ms "$year")
   stop_server
+  FRONTLINE_DATABASE_URL=$(database "frontline_bench_$$")
   "$bin" demo-data --scale "$scale" --year "$year" | tee -a "$work/seed-$backend.txt"
-  startup=$(start_server)
+  coord_otp=$(account bench.coord coordinator 区营商办)
+  unit_otp=$(account bench.unit unit 区市场监管局)
+  admin_otp=$(account bench.admin admin "")
+  start_server
+  sleep 2 # idle: once start-up's work is over
   idle=$(rss_kb "$server_pid")
   admin=$(token bench.admin "$admin_otp")
   unit=$(token bench.unit "$unit_otp")
@@ -138,6 +147,7 @@ LUA
       [ "$method" = POST ] && args+=(-s "$work/post.lua")
       echo "   round $round: $r"
       wrk "${args[@]}" "$url" >"$work/$backend-$r-$round.txt"
+      sleep 2 # what the last run queued drains before the next one starts
     done
   done
   loaded=$(hwm_kb "$server_pid")
@@ -151,7 +161,9 @@ check_full=$check_full
 check_quarter=$check_quarter
 seed="$(tr '\n' ' ' <"$work/seed-$backend.txt")"
 ENV
-  if [ "$backend" = postgres ]; then psql "$pg_server/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null; fi
+  if [ "$backend" = postgres ]; then
+    psql "$pg_server/postgres" -qc "DROP DATABASE frontline_bench_half_$$" -c "DROP DATABASE frontline_bench_$$" >/dev/null
+  fi
 done
 
 python3 "$root/benches/load/report.py" "$work" "$results" "$scale" "$half" "$duration" "$rounds" "$connections" $backends

@@ -417,7 +417,7 @@ fn summary_of(
     row: ParticipationRow,
     filing: &FilingRule,
 ) -> Result<ParticipationSummary, AppError> {
-    let segments: Vec<Segment> =
+    let segments: Vec<crate::domain::participation::SegmentHead> =
         serde_json::from_str(&row.segments).map_err(|_| bad("segments"))?;
     Ok(ParticipationSummary {
         activity: row.activity.parse().map_err(|_| bad("activity"))?,
@@ -425,8 +425,8 @@ fn summary_of(
         participant: serde_json::from_str(&row.participant).map_err(|_| bad("participant"))?,
         status: row.status.parse().map_err(|_| bad("status"))?,
         matter_ids: serde_json::from_str(&row.matter_ids).map_err(|_| bad("matters"))?,
-        segment_types: segments.iter().map(Segment::kind).collect(),
-        findings: segments.iter().map(|s| s.findings().len() as u32).sum(),
+        segment_types: segments.iter().map(|s| s.kind).collect(),
+        findings: segments.iter().map(|s| s.findings.len() as u32).sum(),
         people_received: u32::try_from(row.people_received).unwrap_or(0),
         filing_due_on: filing.due(row.activity_on),
         filed_at: row.filed_at.map(utc),

@@ -861,6 +861,18 @@ segment! {
     }
 }
 
+/// What a list needs of a stored segment: its type and how many findings it holds, read
+/// without building the whole segment (a list of 50 reads 150 of them).
+#[derive(Debug, Deserialize)]
+pub struct SegmentHead {
+    /// Its type (the `type` tag of [`Segment`]).
+    #[serde(rename = "type")]
+    pub kind: SegmentType,
+    /// Its findings, skipped over.
+    #[serde(default)]
+    pub findings: Vec<serde::de::IgnoredAny>,
+}
+
 /// A segment: a tagged union on `type`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
@@ -1989,5 +2001,25 @@ mod tests {
         });
         let codes: Vec<&str> = shape_problems(0, &w1, now).iter().map(|p| p.code).collect();
         assert_eq!(codes, vec!["duplicate", "wrong_channel"]);
+    }
+
+    #[test]
+    fn a_segment_head_reads_the_type_and_findings_count_the_whole_segment_has() {
+        let mut all = crate::demo::enforcement_segments(3);
+        all.extend(crate::demo::complaint_segments(4, "2026-Q1"));
+        all.extend(crate::demo::window_segments(
+            &["m-1".to_owned(), "m-2".to_owned()],
+            "d-1",
+            Vec::new(),
+        ));
+        all[5]["findings"] = serde_json::json!([{"kind": "problem", "description": "油烟净化设备尚未验收", "measure": "一个月内复查"}, {"kind": "demand", "description": "希望延长服务时间"}]);
+        let text = serde_json::to_string(&all).unwrap();
+        let full: Vec<Segment> = serde_json::from_str(&text).unwrap();
+        let heads: Vec<SegmentHead> = serde_json::from_str(&text).unwrap();
+        assert_eq!(full.len(), 10);
+        for (f, h) in full.iter().zip(&heads) {
+            assert_eq!((f.kind(), f.findings().len()), (h.kind, h.findings.len()));
+        }
+        assert_eq!(heads[5].findings.len(), 2);
     }
 }
