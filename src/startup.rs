@@ -211,6 +211,7 @@ impl Application {
         };
         let metrics_here =
             web::Data::new(crate::api::health::MetricsHere(metrics_server.is_none()));
+        let feeds = web::Data::new(crate::api::public::FeedCache::default());
 
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
@@ -223,6 +224,7 @@ impl Application {
                 .app_data(auth.clone())
                 .app_data(config_data.clone())
                 .app_data(spec_json.clone())
+                .app_data(feeds.clone())
                 .app_data(routes.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(BodyLimit(limit))

@@ -224,6 +224,9 @@ both_backends! {
         assert_eq!(events.len(), 2);
         assert!(events.iter().all(|e| e.2 == "0" && e.3 == "CONFIRMED"));
         assert!(events.iter().any(|e| e.0 == "区发改委 跟执法"), "{events:?}");
+        // The whole feed, rendered now: the same address must show revision 2 once published.
+        let before = ics_events(&app.get("/api/v1/public/schedules.ics").await.text());
+        assert!(before.iter().all(|e| e.2 == "0"), "{before:?}");
 
         // Revision 2: the public keeps revision 1 until revision 2 is published.
         assert_eq!(app.call(Method::POST, &format!("/api/v1/schedules/{}/revisions", s.id), &c.coordinator, None).await.status, 403);

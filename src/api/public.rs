@@ -153,16 +153,25 @@ fn latest(rows: Vec<ScheduleRow>) -> Vec<ScheduleRow> {
 
 /// Answers with a strong `ETag` of the body, public caching, and 304 when the client's copy
 /// is current.
-fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>) -> HttpResponse {
-    let digest = Sha256::digest(&body);
-    let tag: String = format!(
+/// The entity tag of a body.
+fn etag_of(body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    format!(
         "\"{}\"",
         digest
             .iter()
             .take(12)
             .map(|b| format!("{b:02x}"))
             .collect::<String>()
-    );
+    )
+}
+
+fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>) -> HttpResponse {
+    let tag = etag_of(&body);
+    tagged(req, content_type, web::Bytes::from(body), tag)
+}
+
+fn tagged(req: &HttpRequest, content_type: &str, body: web::Bytes, tag: String) -> HttpResponse {
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -346,6 +355,32 @@ fn events(
     Ok(out)
 }
 
+/// The feeds rendered last, by their filters, with the state of the plans they were rendered
+/// from ([`store::public_version`]): a feed is rendered again only when that state changed. Each
+/// instance keeps its own; all of them read the state from the one database.
+#[derive(Default)]
+pub struct FeedCache(std::sync::Mutex<HashMap<String, (String, web::Bytes, String)>>);
+
+/// The most feeds kept (one per filter combination asked for).
+const FEEDS_KEPT: usize = 256;
+
+impl FeedCache {
+    fn get(&self, key: &str, version: &str) -> Option<(web::Bytes, String)> {
+        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(key)
+            .filter(|(v, _, _)| v == version)
+            .map(|(_, body, tag)| (body.clone(), tag.clone()))
+    }
+
+    fn put(&self, key: String, version: String, body: web::Bytes, tag: String) {
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() >= FEEDS_KEPT && !map.contains_key(&key) {
+            map.clear();
+        }
+        map.insert(key, (version, body, tag));
+    }
+}
+
 /// The published schedules as an iCalendar feed (RFC 5545) to subscribe to.
 #[utoipa::path(
     tag = "public",
@@ -368,14 +403,29 @@ pub async fn get_public_schedules_ics(
         .unit_id
         .map(|u| parse_id(&u).map(|u| u.to_string()))
         .transpose()?;
-    let events = crate::db::run(&pool, move |conn| events(conn, activity, unit.as_deref())).await?;
-    let body = ical::calendar(
-        "碑林区“一把手走流程、坐窗口、跟执法、处投诉”活动计划",
-        &events,
-    );
-    Ok(cacheable(
-        &req,
-        "text/calendar; charset=utf-8",
-        body.into_bytes(),
-    ))
+    let cache = req.app_data::<web::Data<FeedCache>>().cloned();
+    let key = format!("{activity:?}/{unit:?}");
+    // Rendered on a blocking thread (a city's feed holds thousands of events), and only when
+    // the plans changed since the last rendering.
+    let (body, tag) = crate::db::run(&pool, move |conn| {
+        let version = store::public_version(conn)?;
+        if let Some(hit) = cache.as_ref().and_then(|c| c.get(&key, &version)) {
+            return Ok(hit);
+        }
+        let events = events(conn, activity, unit.as_deref())?;
+        let body = web::Bytes::from(
+            ical::calendar(
+                "碑林区“一把手走流程、坐窗口、跟执法、处投诉”活动计划",
+                &events,
+            )
+            .into_bytes(),
+        );
+        let tag = etag_of(&body);
+        if let Some(c) = &cache {
+            c.put(key, version, body.clone(), tag.clone());
+        }
+        Ok((body, tag))
+    })
+    .await?;
+    Ok(tagged(&req, "text/calendar; charset=utf-8", body, tag))
 }

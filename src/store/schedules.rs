@@ -90,6 +90,22 @@ pub struct TransitionRow {
 }
 
 /// Inserts a schedule revision.
+/// A token that changes whenever what the public plans show can change: a revision published,
+/// a unit or a matter renamed (the plans name them). Cheap: three aggregates.
+pub fn public_version(conn: &mut AnyConnection) -> Result<String, AppError> {
+    use crate::db::schema::{matters, units};
+    use diesel::dsl::{count_star, max};
+    let (n, last): (i64, Option<NaiveDateTime>) = schedules::table
+        .filter(schedules::status.eq("published"))
+        .select((count_star(), max(schedules::published_at)))
+        .first(conn)?;
+    let unit: Option<NaiveDateTime> = units::table.select(max(units::updated_at)).first(conn)?;
+    let matter: Option<NaiveDateTime> = matters::table
+        .select(max(matters::updated_at))
+        .first(conn)?;
+    Ok(format!("{n}/{last:?}/{unit:?}/{matter:?}"))
+}
+
 pub fn insert(conn: &mut AnyConnection, row: &ScheduleRow) -> Result<(), AppError> {
     diesel::insert_into(schedules::table)
         .values(row)
