@@ -245,15 +245,7 @@ pub async fn create_schedule(
     let b = body.into_inner()?;
     policy::draft_schedule(&user, b.activity)?;
     let quarter = quarter_of(&b.quarter, "quarter")?;
-    let title = b.title.trim().to_owned();
-    if title.is_empty() {
-        return Err(AppError::Validation(vec![FieldIssue::new(
-            "title",
-            "blank",
-            "不能为空",
-            "must not be blank",
-        )]));
-    }
+    let title = title_of(&b.title)?;
     let actx = ctx.audit(Some(&user));
     let created_by = user.id.clone();
     let s = crate::db::run(&pool, move |conn| {
@@ -288,6 +280,20 @@ pub async fn create_schedule(
         .insert_header((header::LOCATION, format!("/api/v1/schedules/{}", s.id)))
         .insert_header((header::ETAG, etag(s.version)))
         .json(s))
+}
+
+/// A plan's title, trimmed; a blank one is refused.
+fn title_of(raw: &str) -> Result<String, AppError> {
+    let title = raw.trim().to_owned();
+    if title.is_empty() {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "title",
+            "blank",
+            "不能为空",
+            "must not be blank",
+        )]));
+    }
+    Ok(title)
 }
 
 /// Revision 1, given or not (the same record either way, for re-imports).
@@ -342,15 +348,7 @@ pub(crate) fn write_past(
     r: &ScheduleRecord,
 ) -> Result<String, AppError> {
     let quarter = quarter_of(&r.quarter, "quarter")?;
-    let title = r.title.trim().to_owned();
-    if title.is_empty() {
-        return Err(AppError::Validation(vec![FieldIssue::new(
-            "title",
-            "blank",
-            "不能为空",
-            "must not be blank",
-        )]));
-    }
+    let title = title_of(&r.title)?;
     let steps = [
         ("submitted_at", r.submitted_at),
         ("reviewed_at", r.reviewed_at),
