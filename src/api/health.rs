@@ -81,7 +81,7 @@ pub async fn metrics(
     let p = pool.get_ref().clone();
     let pending = web::block(move || {
         p.try_get()
-            .and_then(|mut conn| crate::store::webhooks::backlog(&mut conn).ok())
+            .and_then(|mut conn| crate::store::webhooks::backlog(conn.conn()).ok())
     })
     .await
     .ok()

@@ -338,25 +338,31 @@ pub async fn get_todo(
     let today = local_date(Utc::now());
     let items = crate::db::run(&pool, move |conn| {
         let mut out = Vec::new();
-        let units = crate::store::units::list(conn, &Default::default(), None, 10_000)?.items;
-        let lead_units: HashMap<String, String> = units
-            .iter()
-            .filter_map(|u| {
-                u.lead_activity
-                    .map(|a| (u.id.to_string(), a.as_str().to_owned()))
-            })
-            .collect();
-        let participating: HashMap<String, bool> = units
-            .iter()
-            .map(|u| (u.id.to_string(), !u.categories.is_empty()))
-            .collect();
         let own = user.unit_id.clone();
+        // Only the coordinator and the leads review, and only they need to know which units
+        // lead an activity; a unit's list reads its own unit alone (the list of all units was
+        // most of the time of /todo at city scale: benches/RESULTS.md).
+        let lead_units: HashMap<String, String> =
+            if matches!(user.role, Role::Lead | Role::Coordinator) {
+                crate::store::units::list(conn, &Default::default(), None, 10_000)?
+                    .items
+                    .iter()
+                    .filter_map(|u| {
+                        u.lead_activity
+                            .map(|a| (u.id.to_string(), a.as_str().to_owned()))
+                    })
+                    .collect()
+            } else {
+                HashMap::new()
+            };
         if matches!(user.role, Role::Unit | Role::Lead) {
-            if let Some(unit) = own
-                .as_deref()
-                .filter(|u| participating.get(*u) == Some(&true))
-            {
-                unit_items(conn, unit, &config, today, &mut out)?;
+            let own_unit = match own.as_deref().map(uuid::Uuid::parse_str) {
+                Some(Ok(id)) => crate::store::units::get(conn, crate::domain::unit::UnitId(id))?,
+                _ => None,
+            };
+            // A unit that takes part in no activity has nothing of its own to do.
+            if let Some(unit) = own_unit.filter(|u| !u.categories.is_empty()) {
+                unit_items(conn, &unit.id.to_string(), &config, today, &mut out)?;
             }
         }
         match user.role {

@@ -160,21 +160,72 @@ pub struct ConnectionManager {
     busy_timeout_ms: u32,
 }
 
+/// A pooled connection, when it last proved alive (a check, or a request that used it), and
+/// whether its last use failed (then it is checked before it is lent again).
+pub struct Pooled {
+    conn: AnyConnection,
+    alive_at: std::time::Instant,
+    /// [`FAILURES`] when it last answered: a failure since then anywhere makes it suspect.
+    failures_seen: u64,
+}
+
+/// Failed uses of any pooled connection: one that was cut (a database restart) cuts the
+/// others too, so after a failure every connection is checked once before it is lent again.
+static FAILURES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+impl Pooled {
+    /// The connection.
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.conn
+    }
+
+    /// Records that the connection just answered.
+    pub fn answered(&mut self) {
+        self.alive_at = std::time::Instant::now();
+        self.failures_seen = FAILURES.load(std::sync::atomic::Ordering::Acquire);
+    }
+
+    /// Records that a use of the connection failed: it, and so any other, may have been cut.
+    pub fn failed(&mut self) {
+        FAILURES.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    }
+}
+
+/// How long a connection that answered is trusted without a check on check-out. A busy
+/// server then runs no `SELECT 1` before its requests (measured: benches/RESULTS.md), while a
+/// connection idle for longer, which a database restart may have cut, is checked first.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = AnyConnection;
+    type Connection = Pooled;
     type Error = diesel::r2d2::Error;
 
-    fn connect(&self) -> Result<AnyConnection, Self::Error> {
-        connect(&self.target, self.busy_timeout_ms).map_err(diesel::r2d2::Error::ConnectionError)
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        let conn = connect(&self.target, self.busy_timeout_ms)
+            .map_err(diesel::r2d2::Error::ConnectionError)?;
+        Ok(Pooled {
+            conn,
+            alive_at: std::time::Instant::now(),
+            failures_seen: FAILURES.load(std::sync::atomic::Ordering::Acquire),
+        })
     }
 
-    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::r2d2::Error::QueryError)
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), Self::Error> {
+        // An SQLite connection is a file handle: nothing between it and the file can go away.
+        let trusted = conn.failures_seen == FAILURES.load(std::sync::atomic::Ordering::Acquire)
+            && conn.alive_at.elapsed() < TRUSTED_FOR;
+        if matches!(conn.conn, AnyConnection::Sqlite(_)) || trusted {
+            return Ok(());
+        }
+        conn.conn
+            .batch_execute("SELECT 1")
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.answered();
+        Ok(())
     }
 
-    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
-        diesel::r2d2::R2D2Connection::is_broken(conn)
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn)
     }
 }
 
@@ -220,6 +271,47 @@ pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
             .map(|v| v.iter().map(|m| m.to_string()).collect()),
     };
     applied.map_err(|e| e.to_string())
+}
+
+/// Writes a consistent copy of the SQLite database behind `conn` to `file` (which must not
+/// exist) with `VACUUM INTO`: one read transaction, so writers go on meanwhile and the copy
+/// holds exactly what was committed when it began. Then opens the copy and runs `PRAGMA
+/// integrity_check`. Returns the copy's size in bytes.
+pub fn backup_sqlite(conn: &mut AnyConnection, file: &std::path::Path) -> Result<u64, String> {
+    #[derive(diesel::QueryableByName)]
+    struct Check {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        integrity_check: String,
+    }
+    use diesel::RunQueryDsl;
+    if !matches!(conn, AnyConnection::Sqlite(_)) {
+        return Err("not an SQLite database".into());
+    }
+    if file.exists() {
+        return Err(format!("{} exists already", file.display()));
+    }
+    let path = file
+        .to_str()
+        .ok_or_else(|| "the file name is not UTF-8".to_owned())?;
+    if path.contains('\0') {
+        return Err("the file name holds NUL".into());
+    }
+    conn.batch_execute(&format!("VACUUM INTO '{}'", path.replace('\'', "''")))
+        .map_err(|e| e.to_string())?;
+    let mut copy = SqliteConnection::establish(path).map_err(|e| e.to_string())?;
+    let rows: Vec<Check> = diesel::sql_query("PRAGMA integrity_check")
+        .load(&mut copy)
+        .map_err(|e| e.to_string())?;
+    let verdict: Vec<String> = rows.into_iter().map(|r| r.integrity_check).collect();
+    if verdict != ["ok"] {
+        return Err(format!(
+            "the copy fails its integrity check: {}",
+            verdict.join("; ")
+        ));
+    }
+    std::fs::metadata(file)
+        .map(|m| m.len())
+        .map_err(|e| e.to_string())
 }
 
 /// Runs `f` while holding the start-up lock (PostgreSQL: a session advisory lock; SQLite: the
@@ -303,8 +395,16 @@ where
     let request_id = crate::telemetry::current_request_id();
     actix_web::web::block(move || {
         crate::telemetry::with_request_id(request_id, || {
-            let mut conn = pool.get().map_err(AppError::pool)?;
-            f(&mut conn)
+            let mut pooled = pool.get().map_err(AppError::pool)?;
+            let out = f(pooled.conn());
+            // A success proves the connection alive; after a fault (not a refusal of the
+            // request, which the database answered) every connection is checked before use.
+            match &out {
+                Ok(_) => pooled.answered(),
+                Err(AppError::Internal(_) | AppError::Unavailable(_)) => pooled.failed(),
+                Err(_) => {}
+            }
+            out
         })
     })
     .await
@@ -314,6 +414,25 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_bundled_sqlite_keeps_its_plans_whatever_the_bound_values() {
+        // .cargo/config.toml builds SQLite with SQLITE_ENABLE_QPSG: without it every cached
+        // statement with a bound LIMIT is parsed again on each run.
+        #[derive(diesel::QueryableByName)]
+        struct Used {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            used: i32,
+        }
+        use diesel::RunQueryDsl;
+        let target = DatabaseTarget::parse("sqlite://:memory:").unwrap();
+        let mut conn = connect(&target, 1000).unwrap();
+        let row: Used =
+            diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used")
+                .get_result(&mut conn)
+                .unwrap();
+        assert_eq!(row.used, 1);
+    }
 
     #[test]
     fn the_backend_is_chosen_by_scheme() {

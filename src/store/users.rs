@@ -240,20 +240,28 @@ pub fn principal(
     user_id: &str,
     sid: &str,
 ) -> Result<Option<AuthUser>, AppError> {
-    let Some(user) = get(conn, user_id)? else {
+    // One statement on every authenticated request: the account, active, with a session
+    // (refresh-token family) of its own that no token of has been revoked.
+    let of_session = refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(sid.to_owned()))
+        .filter(refresh_tokens::user_id.eq(user_id.to_owned()))
+        .select(refresh_tokens::id);
+    let revoked = refresh_tokens::table
+        .filter(refresh_tokens::family_id.eq(sid.to_owned()))
+        .filter(refresh_tokens::revoked_at.is_not_null())
+        .select(refresh_tokens::id);
+    let row: Option<UserRow> = users::table
+        .find(user_id)
+        .filter(users::active.eq(true))
+        .filter(diesel::dsl::exists(of_session))
+        .filter(diesel::dsl::not(diesel::dsl::exists(revoked)))
+        .select(users::all_columns)
+        .first(conn)
+        .optional()?;
+    let Some(row) = row else {
         return Ok(None);
     };
-    if !user.active {
-        return Ok(None);
-    }
-    let tokens: i64 = refresh_tokens::table
-        .filter(refresh_tokens::family_id.eq(sid))
-        .filter(refresh_tokens::user_id.eq(user_id))
-        .count()
-        .get_result(conn)?;
-    if tokens == 0 || crate::store::sessions::family_revoked(conn, sid)? {
-        return Ok(None);
-    }
+    let (user, _) = row.into_user()?;
     Ok(Some(AuthUser {
         id: user.id,
         username: user.username,
