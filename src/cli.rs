@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `migrate`, `seed`, `openapi`.
+//! The command line: `serve` (the default), `migrate`, `seed`, `purge`, `demo-data`, `user`,
+//! `backup`, `openapi`.
 
 use std::process::ExitCode;
 
@@ -47,6 +48,13 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Write a consistent copy of the SQLite database to FILE while the service runs (SQLite's
+    /// `VACUUM INTO`), then check the copy (`PRAGMA integrity_check`). On PostgreSQL, use
+    /// `pg_dump` (README.md, "Reliability and security").
+    Backup {
+        /// The new file (must not exist yet).
+        file: std::path::PathBuf,
     },
     /// Print the OpenAPI 3.1 document.
     Openapi {
@@ -105,6 +113,7 @@ pub fn main() -> ExitCode {
         Command::Migrate => migrate(&config),
         Command::Seed => seed(&config),
         Command::Purge => purge(&config),
+        Command::Backup { file } => backup(&config, &file),
         Command::DemoData { scale, seed, year } => demo_data(&config, scale, seed, year),
         Command::User {
             command:
@@ -293,6 +302,31 @@ fn purge(config: &Config) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(e.to_string()),
+    }
+}
+
+fn backup(config: &Config, file: &std::path::Path) -> ExitCode {
+    if !matches!(config.database, crate::db::DatabaseTarget::Sqlite { .. }) {
+        eprintln!(
+            "frontline backup copies an SQLite database; for PostgreSQL run \
+             pg_dump --format=custom --file {} \"$FRONTLINE_DATABASE_URL\"",
+            file.display()
+        );
+        return ExitCode::from(2);
+    }
+    let mut conn = match connect(config) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    match crate::db::backup_sqlite(&mut conn, file) {
+        Ok(bytes) => {
+            println!(
+                "backup written to {} ({bytes} bytes); integrity check: ok",
+                file.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(format!("backup failed: {e}")),
     }
 }
 

@@ -39,6 +39,19 @@ pub struct Config {
     /// `FRONTLINE_IMPORT_BODY_LIMIT`: largest body of `POST /api/v1/imports` in bytes (a
     /// half-year of records is larger than any other request); larger answers 413.
     pub import_body_limit: usize,
+    /// `FRONTLINE_CORS_ORIGINS`: the browser origins (`https://portal.example.gov.cn`,
+    /// comma-separated) whose pages may call the API; none by default, so a page elsewhere
+    /// cannot read a response.
+    pub cors_origins: Vec<String>,
+    /// `FRONTLINE_REQUEST_TIMEOUT_SECS`: the most a request may take once received (default
+    /// 30); a slower one answers 503 with `Retry-After`.
+    pub request_timeout: Duration,
+    /// `FRONTLINE_MAX_CONNECTIONS`: open client connections per worker (default 1024); more
+    /// wait in the listen queue.
+    pub max_connections: usize,
+    /// `FRONTLINE_EXPORT_RATE_PER_HOUR`: ledger exports (`GET /issues/export`) one account may
+    /// make per hour, on all instances together (default 30); more answer 429.
+    pub export_rate_per_hour: u32,
     /// `FRONTLINE_LOG`: log filter, e.g. `info` or `frontline=debug,actix_web=info`.
     pub log_filter: String,
     /// `FRONTLINE_WORKERS`: HTTP worker threads; default one per CPU.
@@ -297,6 +310,17 @@ impl Config {
             1_024,
             64 << 20,
         )?;
+        let cors_origins = cors_origins(get("FRONTLINE_CORS_ORIGINS").as_deref())?;
+        let request_timeout = Duration::from_secs(parse_num(
+            &get,
+            "FRONTLINE_REQUEST_TIMEOUT_SECS",
+            30u64,
+            1,
+            3_600,
+        )?);
+        let max_connections = parse_num(&get, "FRONTLINE_MAX_CONNECTIONS", 1_024usize, 1, 65_536)?;
+        let export_rate_per_hour =
+            parse_num(&get, "FRONTLINE_EXPORT_RATE_PER_HOUR", 30u32, 1, 100_000)?;
         let workers = match get("FRONTLINE_WORKERS") {
             None => None,
             Some(_) => Some(parse_num(&get, "FRONTLINE_WORKERS", 1usize, 1, 256)?),
@@ -594,6 +618,10 @@ impl Config {
             pool_timeout,
             body_limit,
             import_body_limit,
+            cors_origins,
+            export_rate_per_hour,
+            request_timeout,
+            max_connections,
             log_filter: get("FRONTLINE_LOG").unwrap_or_else(|| DEFAULT_LOG.into()),
             workers,
             sqlite_busy_timeout_ms,
@@ -631,6 +659,35 @@ impl Config {
     pub fn data_dir(&self) -> Option<PathBuf> {
         self.database.sqlite_dir()
     }
+}
+
+/// The CORS allow-list: exact origins, `http(s)://host[:port]`, no path, no wildcard.
+fn cors_origins(raw: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    let mut out = Vec::new();
+    for item in raw.unwrap_or("").split(',').map(str::trim) {
+        if item.is_empty() {
+            continue;
+        }
+        let rest = item
+            .strip_prefix("https://")
+            .or_else(|| item.strip_prefix("http://"));
+        let ok = rest.is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'))
+        });
+        if !ok {
+            return Err(ConfigError {
+                var: "FRONTLINE_CORS_ORIGINS",
+                reason: format!(
+                    "{item:?} is not an origin: expected http(s)://host[:port], no path or wildcard"
+                ),
+            });
+        }
+        out.push(item.to_ascii_lowercase());
+    }
+    Ok(out)
 }
 
 fn parse_num<T>(
@@ -700,6 +757,33 @@ mod tests {
         for bad in ["R0=1", "R1=101", "R1", "R1=x"] {
             let e = config(&[("FRONTLINE_COMPLIANCE_POINTS", bad)]).expect_err(bad);
             assert_eq!(e.var, "FRONTLINE_COMPLIANCE_POINTS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn cors_origins_are_exact_origins_and_none_by_default() {
+        let c = config(&[]).expect("defaults are valid");
+        assert!(c.cors_origins.is_empty());
+        assert_eq!(c.request_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_connections, 1_024);
+        let c = config(&[(
+            "FRONTLINE_CORS_ORIGINS",
+            " https://Portal.Beilin.gov.cn , http://127.0.0.1:5173,",
+        )])
+        .expect("valid");
+        assert_eq!(
+            c.cors_origins,
+            ["https://portal.beilin.gov.cn", "http://127.0.0.1:5173"]
+        );
+        for bad in [
+            "*",
+            "portal.gov.cn",
+            "https://a.gov.cn/path",
+            "https://",
+            "ftp://a.cn",
+        ] {
+            let e = config(&[("FRONTLINE_CORS_ORIGINS", bad)]).expect_err(bad);
+            assert_eq!(e.var, "FRONTLINE_CORS_ORIGINS", "{bad}");
         }
     }
 

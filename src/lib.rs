@@ -17,6 +17,7 @@ pub mod error;
 pub mod i18n;
 pub mod metrics;
 pub mod openapi;
+pub mod security;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -256,7 +256,8 @@ impl Application {
         let blocking = (config.pool_size as usize).div_ceil(workers) + 2;
         server = server
             .workers(workers)
-            .worker_max_blocking_threads(blocking);
+            .worker_max_blocking_threads(blocking)
+            .max_connections(config.max_connections);
         let server = server.run();
         // The metrics listener runs beside the main server and stops with it.
         let metrics = metrics_server.map(|(m, port)| {

@@ -101,6 +101,31 @@ pub async fn request_context(
     let started = Instant::now();
 
     let lang = Lang::of(req.request());
+    let config = req
+        .app_data::<actix_web::web::Data<crate::config::Config>>()
+        .cloned();
+    let credentials = crate::security::has_credentials(req.headers());
+    let cors_origin = config
+        .as_ref()
+        .and_then(|c| crate::security::allowed_origin(req.headers(), &c.cors_origins));
+    if let Some(origin) = cors_origin.clone() {
+        if crate::security::is_preflight(req.method(), req.headers()) {
+            let methods = req
+                .app_data::<actix_web::web::Data<RouteTable>>()
+                .map(|routes| routes.allowed(&path))
+                .unwrap_or_default();
+            // A preflight for a path no route has goes on to the 404 of the fallback.
+            if !methods.is_empty() {
+                let mut res = crate::security::preflight(origin, &methods);
+                crate::security::harden(res.headers_mut(), &path, false, None);
+                if let Ok(v) = HeaderValue::from_str(&request_id) {
+                    res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+                }
+                let (http_req, _) = req.into_parts();
+                return Ok(ServiceResponse::new(http_req, res));
+            }
+        }
+    }
     if has_encoded_nul(req.uri().path()) || req.uri().query().is_some_and(has_encoded_nul) {
         // No text may hold NUL (PostgreSQL cannot store it): refuse it at the door.
         let err = AppError::invalid_parameter(
@@ -109,7 +134,8 @@ pub async fn request_context(
             "请求中不得含有 NUL 字符（%00）",
             "the request must not contain the NUL character (%00)",
         );
-        let res = err.render(lang, Some(&path), Some(&request_id));
+        let mut res = err.render(lang, Some(&path), Some(&request_id));
+        crate::security::harden(res.headers_mut(), &path, credentials, cors_origin);
         let (http_req, _) = req.into_parts();
         let mut res = ServiceResponse::new(http_req, res);
         if let Ok(v) = HeaderValue::from_str(&request_id) {
@@ -120,12 +146,33 @@ pub async fn request_context(
     let metrics = req
         .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
         .cloned();
+    let timeout = config
+        .as_ref()
+        .map_or(std::time::Duration::from_secs(30), |c| c.request_timeout);
     let call = TASK_REQUEST_ID.scope(request_id.clone(), next.call(req));
-    let result = match AssertUnwindSafe(call).catch_unwind().await {
-        Ok(result) => result,
+    let call = actix_web::rt::time::timeout(timeout, AssertUnwindSafe(call).catch_unwind());
+    let result = match call.await {
+        // Past the request time-out the request is dropped (a database job already on the
+        // blocking pool finishes, and commits or rolls back as a whole) and 503 answered.
+        Err(_elapsed) => {
+            TASK_REQUEST_ID.sync_scope(request_id.clone(), || {
+                log::warn!("{method} {path}: no answer within {timeout:?}")
+            });
+            if let Some(m) = &metrics {
+                m.observe_request(method.as_str(), "unknown", 503, started.elapsed());
+            }
+            return Err(Unanswered::new(
+                AppError::Unavailable("request time-out".into()),
+                lang,
+                &path,
+                &request_id,
+            )
+            .into());
+        }
+        Ok(Ok(result)) => result,
         // A panic below is a fault of the service: answer 500 like any other, never drop the
         // connection. The panic message was printed by the panic hook.
-        Err(_) => {
+        Ok(Err(_)) => {
             TASK_REQUEST_ID.sync_scope(request_id.clone(), || {
                 log::error!("{method} {path}: handler panicked")
             });
@@ -164,6 +211,7 @@ pub async fn request_context(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         res.headers_mut().insert(X_REQUEST_ID.clone(), v);
     }
+    crate::security::harden(res.headers_mut(), &path, credentials, cors_origin);
     if let Some(m) = res
         .request()
         .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
@@ -206,6 +254,8 @@ impl Unanswered {
         if let Ok(v) = HeaderValue::from_str(request_id) {
             response.headers_mut().insert(X_REQUEST_ID.clone(), v);
         }
+        // Its caller does not know whether credentials came with it: assume they did.
+        crate::security::harden(response.headers_mut(), path, true, None);
         Unanswered {
             status: response.status(),
             response: std::sync::Mutex::new(Some(response)),

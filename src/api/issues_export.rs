@@ -430,7 +430,8 @@ fn stream_file(
     params(ListIssuesParams),
     responses(
         (status = 200, description = "The lists: `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` or `text/csv` (UTF-8 with BOM)", content_type = "application/octet-stream", body = Vec<u8>),
-        ParameterErrors, AuthErrors, CommonErrors
+        ParameterErrors, AuthErrors, CommonErrors,
+        (status = 429, description = "The account's exports this hour reached `FRONTLINE_EXPORT_RATE_PER_HOUR`; `Retry-After` says when to retry", body = crate::error::Problem, content_type = "application/problem+json")
     ),
     security(("bearer" = []))
 )]
@@ -463,7 +464,19 @@ pub async fn get_issues_export(
     let filter = filter?;
     let quarter = p.quarter.clone();
     let actx = ctx.audit(Some(&user));
+    let (quota, actor) = (i64::from(config.export_rate_per_hour), user.id.clone());
     let (file, count) = crate::db::run(&pool, move |conn| {
+        // The quota first: an export reads the whole ledger (OWASP API6, business flows).
+        let now = chrono::Utc::now().naive_utc();
+        let hour = chrono::Duration::hours(1);
+        let (recent, oldest) =
+            audit::recent_by_actor(conn, &actor, "issue.export", now - hour)?;
+        if recent >= quota {
+            let waited = oldest.map_or(0, |o| (now - o).num_seconds());
+            return Err(AppError::TooManyRequests {
+                retry_after: (3_600 - waited).clamp(1, 3_600) as u64,
+            });
+        }
         let (file, count) = write_export(conn, &filter, format, quarter.as_deref())?;
         write_transaction(conn, |conn| {
             let changes = serde_json::json!({"format": {"before": null, "after": format}, "issues": {"before": null, "after": count}, "unit_id": {"before": null, "after": filter.unit_id}, "quarter": {"before": null, "after": quarter}});

@@ -181,6 +181,24 @@ pub struct AuditFilter {
 
 /// Records matching `filter`, newest first, older than the record `before`; at most `limit`,
 /// and whether more follow.
+/// How many `action` records `actor_id` left since `since`, and the oldest of them: the
+/// quota of a costly action (exports), shared by every instance since it is read from the
+/// audit log each one writes to.
+pub fn recent_by_actor(
+    conn: &mut AnyConnection,
+    actor_id: &str,
+    action: &str,
+    since: chrono::NaiveDateTime,
+) -> Result<(i64, Option<chrono::NaiveDateTime>), AppError> {
+    let (count, oldest): (i64, Option<chrono::NaiveDateTime>) = audit_log::table
+        .filter(audit_log::actor_id.eq(actor_id))
+        .filter(audit_log::action.eq(action))
+        .filter(audit_log::at.ge(since))
+        .select((diesel::dsl::count_star(), diesel::dsl::min(audit_log::at)))
+        .first(conn)?;
+    Ok((count, oldest))
+}
+
 pub fn list(
     conn: &mut AnyConnection,
     filter: &AuditFilter,

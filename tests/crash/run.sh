@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The crash test (run by .ci/run): tests/crash/crash.py kills the server with SIGKILL while
+# clients write, restarts it, and checks that every acknowledged write is there and whole and
+# that nothing is half-written; on SQLite and, when FRONTLINE_TEST_POSTGRES_URL is set, on a
+# fresh PostgreSQL database.
+#
+# Usage: tests/crash/run.sh [ROUNDS]   (default 5 kills per backend)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rounds="${1:-5}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+cargo build --quiet --bin frontline
+bin="${CARGO_TARGET_DIR:-target}/debug/frontline"
+
+echo "== crash test on SQLite ($rounds kills)"
+CRASH_LOG="$work/sqlite.log" python3 tests/crash/crash.py "$bin" "sqlite://$work/crash.db" "$rounds" \
+  || { tail -n 50 "$work/sqlite.log"; exit 1; }
+if [ -n "${FRONTLINE_TEST_POSTGRES_URL:-}" ]; then
+  db="frontline_crash_$(date +%s)_$$"
+  admin_url="$FRONTLINE_TEST_POSTGRES_URL"
+  psql -q "$admin_url" -c "CREATE DATABASE $db"
+  pg_url="$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit((p.scheme,p.netloc,"/"+sys.argv[2],p.query,"")))' "$admin_url" "$db")"
+  echo "== crash test on PostgreSQL ($rounds kills)"
+  status=0
+  CRASH_LOG="$work/pg.log" python3 tests/crash/crash.py "$bin" "$pg_url" "$rounds" || status=1
+  [ "$status" -eq 0 ] || tail -n 50 "$work/pg.log"
+  psql -q "$admin_url" -c "DROP DATABASE $db WITH (FORCE)"
+  exit "$status"
+fi

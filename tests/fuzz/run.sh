@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Spec fuzzing (run by .ci/run): schemathesis generates requests from the server's own
+# /api/v1/openapi.json and runs every check (`--checks all`) against the real server, as each
+# role (admin, coordinator, leader, lead, unit) and without credentials, on SQLite and, when
+# FRONTLINE_TEST_POSTGRES_URL is set, on a fresh PostgreSQL database. A fixed seed makes a run
+# repeatable. Any 500, undeclared status or content type, schema violation, accepted invalid
+# input or ignored authentication fails the run.
+#
+# Usage: tests/fuzz/run.sh PYTHON_VENV        (schemathesis is installed into it when missing)
+# Settings: FUZZ_EXAMPLES (cases per operation and phase, default 6), FUZZ_SEED (default 20261129).
+# Writes a summary line per run to $FUZZ_SUMMARY (default: the work folder's summary.txt).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+venv="${1:?usage: tests/fuzz/run.sh PYTHON_VENV}"
+examples="${FUZZ_EXAMPLES:-6}"
+seed="${FUZZ_SEED:-20261129}"
+
+if [ ! -x "$venv/bin/schemathesis" ]; then
+  "$venv/bin/pip" install --quiet 'schemathesis==4.32.*'
+fi
+
+work="$(mktemp -d)"
+summary="${FUZZ_SUMMARY:-$work/summary.txt}"
+server_pid=""
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+cargo build --quiet --bin frontline
+bin="${CARGO_TARGET_DIR:-target}/debug/frontline"
+password='Fuzz.Check-2026-q7Z!'
+
+json() { "$venv/bin/python" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# username role unit activity → an access token (the generated password changed first)
+token() {
+  local otp first
+  otp="$("$bin" user add --username "$1" --role "$2" ${3:+--unit "$3"} ${4:+--activity "$4"} \
+    | sed -n 's/.*one-time password *//p')"
+  first="$(curl -fsS "$base/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$1\",\"password\":\"$otp\"}" | json 'd["access_token"]')"
+  curl -fsS "$base/api/v1/auth/password" -H "authorization: Bearer $first" \
+    -H 'content-type: application/json' \
+    -d "{\"current_password\":\"$otp\",\"new_password\":\"$password\"}" >/dev/null
+  curl -fsS "$base/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"username\":\"$1\",\"password\":\"$password\"}" | json 'd["access_token"]'
+}
+
+fuzz() { # backend database-url
+  local name="$1" url="$2" out="$work/server-$1.log"
+  export FRONTLINE_DATABASE_URL="$url"
+  export FRONTLINE_LOG=warn FRONTLINE_JWT_SECRET="fuzz-check-secret-0123456789abcdef0123"
+  # Generated bodies sign in with made-up names: a per-client rate limit would only slow the
+  # run down; the limits have their own tests.
+  FRONTLINE_BIND=127.0.0.1:0 "$bin" serve >"$out" 2>&1 &
+  server_pid=$!
+  base=""
+  for _ in $(seq 1 200); do
+    base="$(sed -n 's/^frontline is serving on //p' "$out")"
+    [ -n "$base" ] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$out"; echo "the server did not start"; exit 1; }
+    sleep 0.1
+  done
+  [ -n "$base" ] || { cat "$out"; echo "the server did not start in time"; exit 1; }
+
+  local -A tokens=(
+    [admin]="$(token fuzz.admin admin)"
+    [coordinator]="$(token fuzz.coordinator coordinator 区营商办)"
+    [leader]="$(token fuzz.leader leader)"
+    [lead]="$(token fuzz.lead lead 区市场监管局 enforcement)"
+    [unit]="$(token fuzz.unit unit 区市场监管局)"
+    [anonymous]=""
+  )
+  local role failed=0
+  for role in admin coordinator leader lead unit anonymous; do
+    echo "== schemathesis on $name as $role"
+    local args=(run "$base/api/v1/openapi.json" --checks all --seed "$seed"
+      --max-examples "$examples" --workers 2 --no-shrink
+      --report junit --report-junit-path "$work/$name-$role.xml"
+      # Signing out ends the session the run authenticates with; password changes and
+      # sign-ins are fuzzed unauthenticated.
+      --exclude-operation-id delete_session --exclude-operation-id update_password)
+    [ -n "${tokens[$role]}" ] && args+=(-H "Authorization: Bearer ${tokens[$role]}")
+    if ! "$venv/bin/schemathesis" "${args[@]}" >"$work/$name-$role.txt" 2>&1; then
+      failed=1
+      tail -n 200 "$work/$name-$role.txt"
+    fi
+    "$venv/bin/python" - "$work/$name-$role.xml" "$name" "$role" >>"$summary" <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+suites = [root] if root.tag == "testsuite" else list(root)
+tests = sum(int(s.get("tests", 0)) for s in suites)
+failures = sum(int(s.get("failures", 0)) + int(s.get("errors", 0)) for s in suites)
+print(f"{sys.argv[2]} {sys.argv[3]}: operations={tests} failed={failures}")
+PY
+    tail -n 1 "$summary"
+    grep -E "test cases|Test cases" "$work/$name-$role.txt" | tail -n 1 || true
+  done
+  kill "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  server_pid=""
+  grep -q "panicked" "$out" && { grep -B2 -A5 panicked "$out"; failed=1; }
+  return "$failed"
+}
+
+status=0
+fuzz sqlite "sqlite://$work/fuzz.db" || status=1
+if [ -n "${FRONTLINE_TEST_POSTGRES_URL:-}" ]; then
+  db="frontline_fuzz_$(date +%s)_$$"
+  admin_url="$FRONTLINE_TEST_POSTGRES_URL"
+  psql -q "$admin_url" -c "CREATE DATABASE $db"
+  pg_url="$("$venv/bin/python" -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit((p.scheme,p.netloc,"/"+sys.argv[2],p.query,"")))' "$admin_url" "$db")"
+  fuzz postgres "$pg_url" || status=1
+  psql -q "$admin_url" -c "DROP DATABASE $db WITH (FORCE)"
+fi
+cat "$summary"
+[ "$status" -eq 0 ] && echo "== spec fuzzing: ok" || echo "== spec fuzzing: failures"
+exit "$status"
