@@ -126,6 +126,27 @@ pub async fn request_context(
             }
         }
     }
+    // A route without parameters is not also a value of a parameter: PATCH /units/lookup is
+    // 405, not PATCH /units/{id} with the id "lookup".
+    let misrouted = req
+        .app_data::<actix_web::web::Data<RouteTable>>()
+        .and_then(|routes| routes.literal(&path))
+        .filter(|methods| {
+            let m = req.method().as_str();
+            let answered = |x: &str| methods.iter().any(|y| y == x);
+            !(answered(m) || (m == "HEAD" && answered("GET")))
+        })
+        .map(<[String]>::to_vec);
+    if let Some(allow) = misrouted {
+        let err = AppError::MethodNotAllowed { allow };
+        let mut res = err.render(lang, Some(&path), Some(&request_id));
+        crate::security::harden(res.headers_mut(), &path, credentials, cors_origin);
+        if let Ok(v) = HeaderValue::from_str(&request_id) {
+            res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+        }
+        let (http_req, _) = req.into_parts();
+        return Ok(ServiceResponse::new(http_req, res));
+    }
     if has_encoded_nul(req.uri().path()) || req.uri().query().is_some_and(has_encoded_nul) {
         // No text may hold NUL (PostgreSQL cannot store it): refuse it at the door.
         let err = AppError::invalid_parameter(
@@ -368,8 +389,13 @@ impl RouteTable {
         RouteTable { routes }
     }
 
-    /// The methods `path` answers; empty when no route has it.
+    /// The methods `path` answers; empty when no route has it. A path that is a route of
+    /// its own (`/units/lookup`) answers its methods only, not those of a template it also
+    /// fits (`/units/{id}`).
     pub fn allowed(&self, path: &str) -> Vec<String> {
+        if let Some(methods) = self.literal(path) {
+            return methods.to_vec();
+        }
         let mut allow: Vec<String> = Vec::new();
         for (def, methods) in &self.routes {
             if def.is_match(path) {
@@ -381,6 +407,19 @@ impl RouteTable {
             }
         }
         allow
+    }
+}
+
+impl RouteTable {
+    /// The methods of `path` when it is a route without parameters.
+    pub fn literal(&self, path: &str) -> Option<&[String]> {
+        self.routes
+            .iter()
+            .find(|(def, _)| {
+                def.pattern()
+                    .is_some_and(|p| p == path && !p.contains('{') && !def.is_prefix())
+            })
+            .map(|(_, methods)| methods.as_slice())
     }
 }
 

@@ -257,11 +257,13 @@ both_backends! {
         for template in paths.keys() {
             let path = fill(&template.replace("{year}", "2026"));
             for m in all {
-                // The methods of every template the path matches (`/units/lookup` is also
-                // `/units/{id}`).
-                let documented = paths
-                    .iter()
-                    .any(|(t, item)| matches_template(t, &path) && item.get(m).is_some());
+                        let documented = match paths.get(&path) {
+                    // A route without parameters answers its own methods only.
+                    Some(item) => item.get(m).is_some(),
+                    None => paths
+                        .iter()
+                        .any(|(t, item)| matches_template(t, &path) && item.get(m).is_some()),
+                };
                 let method = Method::from_bytes(m.to_uppercase().as_bytes()).unwrap();
                 let res = app.send(method, &path, &[], None).await;
                 if documented {

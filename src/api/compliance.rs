@@ -820,7 +820,7 @@ const MAX_CELL: usize = 32_000;
     operation_id = "get_compliance_check_export",
     params(("id" = String, Path, format = Uuid, description = "The run's id"), CheckExportParams),
     responses(
-        (status = 200, description = "The findings and scores: `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` or `text/csv` (UTF-8 with BOM)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The findings and scores: an XLSX workbook or CSV (UTF-8 with BOM), by `format`", content((Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
         ParameterErrors, AuthErrors, NotFoundError, CommonErrors
     ),
     security(("bearer" = []))

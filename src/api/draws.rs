@@ -448,9 +448,10 @@ pub async fn list_draws(
     let mut params = Params::default();
     let purpose = params.enumeration::<DrawPurpose>("purpose", p.purpose.as_deref());
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let asked = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     // A unit account reads its own unit's draws only.
-    let unit = match (user.role, p.unit_id) {
+    let unit = match (user.role, asked) {
         (crate::domain::account::Role::Unit, None) => user.unit_id.clone(),
         (_, u) => u,
     };

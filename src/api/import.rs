@@ -79,6 +79,9 @@ pub struct ImportedRow {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[schema(example = json!({"dry_run": false, "created": 2, "updated": 1, "unchanged": 0,
     "rows": [{"line": 2, "action": "created", "id": "0190b7e2-8c1a-7cc3-9a51-4f2e3d4c5b6a"}]}))]
+// Named apart from the bulk import's report (api::imports::ImportReport): two schemas of one
+// name made the spec describe the unit imports' answer with the other's fields.
+#[schema(as = UnitImportReport)]
 pub struct ImportReport {
     /// Whether nothing was written.
     pub dry_run: bool,

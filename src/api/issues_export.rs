@@ -429,7 +429,7 @@ fn stream_file(
     operation_id = "get_issues_export",
     params(ListIssuesParams),
     responses(
-        (status = 200, description = "The lists: `application/vnd.openxmlformats-officedocument.spreadsheetml.sheet` or `text/csv` (UTF-8 with BOM)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The lists: an XLSX workbook or CSV (UTF-8 with BOM), by `format`", content((Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
         ParameterErrors, AuthErrors, CommonErrors,
         (status = 429, description = "The account's exports this hour reached `FRONTLINE_EXPORT_RATE_PER_HOUR`; `Retry-After` says when to retry", body = crate::error::Problem, content_type = "application/problem+json")
     ),

@@ -206,9 +206,10 @@ async fn list(
     let kind = params.enumeration::<MatterKind>("kind", p.kind.as_deref());
     let active = params.boolean("active", p.active.as_deref());
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let asked = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     let filter = MatterFilter {
-        unit_id: unit.or(p.unit_id),
+        unit_id: unit.or(asked),
         kind,
         active,
         name_contains: p.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()),

@@ -223,8 +223,12 @@ pub async fn list_public_schedules(
     let p = params.into_inner();
     let mut params = Params::default();
     let activity = params.enumeration::<Activity>("activity", p.activity.as_deref());
+    let quarter = params
+        .quarter("quarter", p.quarter.as_deref())
+        .map(|q| q.to_string());
+    // The feed's filter: checked here too, so that a mistyped one is never silently ignored.
+    params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
-    let quarter = p.quarter;
     let list = crate::db::run(&pool, move |conn| {
         let rows = latest(store::published(conn, activity.map(Activity::as_str))?)
             .into_iter()

@@ -624,7 +624,7 @@ fn figure_cells(name: &str, f: &crate::domain::stats::Figures) -> Vec<String> {
     operation_id = "get_report_export",
     params(("id" = String, Path, format = Uuid, description = "The report's id"), ReportExportParams),
     responses(
-        (status = 200, description = "The report as `text/csv` or XLSX", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 200, description = "The report: an XLSX workbook or CSV, by `format`", content((Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (String = "text/csv"))),
         ParameterErrors, AuthErrors, NotFoundError, CommonErrors
     ),
     security(("bearer" = []))

@@ -577,16 +577,17 @@ pub async fn list_schedules(
     let status = params.enumeration::<Status>("status", p.status.as_deref());
     params.quarter("quarter", p.quarter.as_deref());
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let asked = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     policy::read_catalogue(&user)?;
     // A unit account lists only the schedules that concern its own unit.
     let scope = policy::schedule_entry_scope(&user).map(str::to_owned);
     let unit_id = match &scope {
-        Some(own) if p.unit_id.as_deref().is_some_and(|u| u != own) => {
+        Some(own) if asked.as_deref().is_some_and(|u| u != own) => {
             return Err(AppError::Forbidden { code: "unit" })
         }
         Some(own) => Some(own.clone()),
-        None => p.unit_id,
+        None => asked,
     };
     let filter = store::ScheduleFilter {
         activity: activity.map(|a| a.as_str().to_owned()),

@@ -195,15 +195,16 @@ pub async fn list_triggers(
     let p = params.into_inner();
     let mut params = Params::default();
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let asked = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     let unit = match policy::schedule_entry_scope(&user) {
         Some(own) => {
-            if p.unit_id.as_deref().is_some_and(|u| u != own) {
+            if asked.as_deref().is_some_and(|u| u != own) {
                 return Err(AppError::Forbidden { code: "unit" });
             }
             Some(own.to_owned())
         }
-        None => p.unit_id,
+        None => asked,
     };
     let (rows, more, answers) = crate::db::run(&pool, move |conn| {
         let (rows, more) = store::list_triggers(conn, unit.as_deref(), after.as_deref(), limit)?;

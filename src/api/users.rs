@@ -276,10 +276,11 @@ pub async fn list_users(
     let role = params.enumeration::<Role>("role", p.role.as_deref());
     let active = params.boolean("active", p.active.as_deref());
     let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let unit_id = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     let filter = UserFilter {
         role,
-        unit_id: p.unit_id,
+        unit_id,
         active,
     };
     let (items, more) = crate::db::run(&pool, move |conn| {

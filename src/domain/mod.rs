@@ -28,11 +28,12 @@ pub mod wechat;
 /// the list of accepted values used in error messages and the OpenAPI spec.
 #[macro_export]
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:tt),+ $(,)? }) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         $(#[$meta])*
-        #[serde(rename_all = "snake_case")]
+        // Each value is named by its text alone: with a `rename_all` beside, utoipa described
+        // `R1` as "r1" in the spec while serde sent "R1".
         $vis enum $name { $($(#[$vmeta])* #[serde(rename = $text)] $variant),+ }
 
         impl $name {
@@ -121,5 +122,32 @@ impl Problem {
             zh: zh.into(),
             en: en.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_spec_names_a_text_enum_by_its_wire_texts() {
+        use crate::domain::compliance::Rule;
+        let schema = serde_json::to_value(<Rule as utoipa::PartialSchema>::schema()).unwrap();
+        let named: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let sent: Vec<String> = Rule::ALL
+            .iter()
+            .map(|r| {
+                serde_json::to_value(r)
+                    .unwrap()
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(named, sent);
+        assert_eq!(named[0], "R1");
     }
 }
