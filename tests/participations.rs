@@ -672,6 +672,7 @@ both_backends! {
             "SELECT id FROM participations WHERE activity = 'window' ORDER BY id LIMIT 51",
             "SELECT id FROM participations WHERE unit_id = 'u' ORDER BY id LIMIT 51",
             "SELECT id FROM participations WHERE status = 'filed' ORDER BY id LIMIT 51",
+            "SELECT id FROM participations WHERE unit_id = 'u' AND status = 'draft' ORDER BY id LIMIT 201",
             "SELECT id FROM issues WHERE unit_id = 'u' AND status = 'open' ORDER BY id LIMIT 51",
             "SELECT id FROM issues WHERE unit_id = 'u' ORDER BY id LIMIT 51",
             "SELECT id FROM issues WHERE status = 'rectifying' ORDER BY id LIMIT 51",

@@ -53,26 +53,17 @@ fn unit_items(
     let list_count = config.day_count("issue_list");
     let list_calendar = crate::store::reports::calendar_for(conn, list_count)?;
     for status in ["draft", "returned"] {
-        let f = participations::Filter {
-            unit_id: Some(unit.to_owned()),
-            status: Some(status.into()),
-            ..Default::default()
-        };
-        for p in participations::list(conn, &f, None, MAX)?.0 {
+        for (id, activity, activity_on) in participations::heads(conn, unit, status, MAX)? {
             let (kind, verb) = if status == "draft" {
                 (TodoKind::FileParticipation, "备案")
             } else {
                 (TodoKind::CorrectParticipation, "修改后重新备案（已退回）")
             };
-            let due = filing.due(p.activity_on);
+            let due = filing.due(activity_on);
             out.push(TodoItem::new(
                 kind,
-                format!(
-                    "{} {}活动记录待{verb}",
-                    p.activity_on,
-                    activity_zh(&p.activity)
-                ),
-                Some(format!("/api/v1/participations/{}", p.id)),
+                format!("{activity_on} {}活动记录待{verb}", activity_zh(&activity)),
+                Some(format!("/api/v1/participations/{id}")),
                 Some(due),
                 today,
             ));

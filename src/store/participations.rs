@@ -231,6 +231,27 @@ pub struct Filter {
     pub scope: Option<(Option<String>, Option<String>)>,
 }
 
+/// The id, activity and activity date of a unit's records in `status`, oldest first, at most
+/// `limit`: what a to-do list names (without the segments, the bulk of a record).
+pub fn heads(
+    conn: &mut AnyConnection,
+    unit_id: &str,
+    status: &str,
+    limit: i64,
+) -> Result<Vec<(String, String, chrono::NaiveDate)>, AppError> {
+    Ok(participations::table
+        .filter(participations::unit_id.eq(unit_id))
+        .filter(participations::status.eq(status))
+        .order(participations::id.asc())
+        .select((
+            participations::id,
+            participations::activity,
+            participations::activity_on,
+        ))
+        .limit(limit)
+        .load(conn)?)
+}
+
 /// Participations matching `f`, in id order after `after`.
 pub fn list(
     conn: &mut AnyConnection,

@@ -1,0 +1,1 @@
+DROP INDEX participations_unit_status_id_idx;
