@@ -600,7 +600,7 @@ fn import_matters(
     )),
     responses(
         (status = 200, description = "Imported (or, in a dry run, checked): what each row did", body = ImportReport),
-        ParameterErrors, BodyErrors, AuthErrors, NotFoundError, CommonErrors,
+        ParameterErrors, BodyErrors, AuthErrors, NotFoundError, (status = 409, description = "A concurrent import or edit stored a record these rows would duplicate: read the list again and import what is missing", body = crate::error::Problem, content_type = "application/problem+json"), CommonErrors,
     ),
     security(("bearer" = []))
 )]

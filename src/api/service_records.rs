@@ -526,7 +526,7 @@ fn import_records(
         (String = "text/csv", example = "served_on,kind,matter,contact_name,phone\n2026-10-12,application,律师事务所设立许可,张先生,029-87654321\n"),
         (Vec<Object> = "application/json", example = json!([{"served_on": "2026-10-12", "kind": "consultation", "phone": "029-87654321"}])),
     )),
-    responses((status = 200, description = "Imported (or checked): what each row did", body = ImportReport), ParameterErrors, BodyErrors, AuthErrors, NotFoundError, CommonErrors),
+    responses((status = 200, description = "Imported (or checked): what each row did", body = ImportReport), ParameterErrors, BodyErrors, AuthErrors, NotFoundError, (status = 409, description = "A concurrent import or edit stored a record these rows would duplicate: read the list again and import what is missing", body = crate::error::Problem, content_type = "application/problem+json"), CommonErrors),
     security(("bearer" = []))
 )]
 #[post("/units/{id}/service-records:import")]
