@@ -116,13 +116,8 @@ pub async fn request_context(
                 .unwrap_or_default();
             // A preflight for a path no route has goes on to the 404 of the fallback.
             if !methods.is_empty() {
-                let mut res = crate::security::preflight(origin, &methods);
-                crate::security::harden(res.headers_mut(), &path, false, None);
-                if let Ok(v) = HeaderValue::from_str(&request_id) {
-                    res.headers_mut().insert(X_REQUEST_ID.clone(), v);
-                }
-                let (http_req, _) = req.into_parts();
-                return Ok(ServiceResponse::new(http_req, res));
+                let res = crate::security::preflight(origin, &methods);
+                return Ok(answer_early(req, res, &request_id, false, None));
             }
         }
     }
@@ -138,14 +133,14 @@ pub async fn request_context(
         })
         .map(<[String]>::to_vec);
     if let Some(allow) = misrouted {
-        let err = AppError::MethodNotAllowed { allow };
-        let mut res = err.render(lang, Some(&path), Some(&request_id));
-        crate::security::harden(res.headers_mut(), &path, credentials, cors_origin);
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
-            res.headers_mut().insert(X_REQUEST_ID.clone(), v);
-        }
-        let (http_req, _) = req.into_parts();
-        return Ok(ServiceResponse::new(http_req, res));
+        let res = AppError::MethodNotAllowed { allow }.render(lang, Some(&path), Some(&request_id));
+        return Ok(answer_early(
+            req,
+            res,
+            &request_id,
+            credentials,
+            cors_origin,
+        ));
     }
     if has_encoded_nul(req.uri().path()) || req.uri().query().is_some_and(has_encoded_nul) {
         // No text may hold NUL (PostgreSQL cannot store it): refuse it at the door.
@@ -155,14 +150,14 @@ pub async fn request_context(
             "请求中不得含有 NUL 字符（%00）",
             "the request must not contain the NUL character (%00)",
         );
-        let mut res = err.render(lang, Some(&path), Some(&request_id));
-        crate::security::harden(res.headers_mut(), &path, credentials, cors_origin);
-        let (http_req, _) = req.into_parts();
-        let mut res = ServiceResponse::new(http_req, res);
-        if let Ok(v) = HeaderValue::from_str(&request_id) {
-            res.headers_mut().insert(X_REQUEST_ID.clone(), v);
-        }
-        return Ok(res);
+        let res = err.render(lang, Some(&path), Some(&request_id));
+        return Ok(answer_early(
+            req,
+            res,
+            &request_id,
+            credentials,
+            cors_origin,
+        ));
     }
     let metrics = req
         .app_data::<actix_web::web::Data<crate::metrics::Metrics>>()
@@ -259,6 +254,23 @@ pub async fn request_context(
         );
     });
     Ok(res)
+}
+
+/// A response given before routing (a preflight, a refusal at the door): hardened like every
+/// other and carrying the request id.
+fn answer_early(
+    req: ServiceRequest,
+    mut res: HttpResponse,
+    request_id: &str,
+    credentials: bool,
+    cors_origin: Option<HeaderValue>,
+) -> ServiceResponse<BoxBody> {
+    crate::security::harden(res.headers_mut(), req.path(), credentials, cors_origin);
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        res.headers_mut().insert(X_REQUEST_ID.clone(), v);
+    }
+    let (http_req, _) = req.into_parts();
+    ServiceResponse::new(http_req, res)
 }
 
 /// An error answered without a request at hand (after a panic): rendered as a problem in the

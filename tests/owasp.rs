@@ -319,26 +319,13 @@ fn fill(path: &str) -> String {
 
 /// API6: unrestricted access to sensitive business flows. The ledger export has a quota per
 /// account and hour, counted across instances from the audit log.
-mod api6_export_quota {
-    use super::*;
-
-    async fn case(app: &TestApp) {
-        let c = cast(app).await;
-        let other = app
-            .second_instance(&[("FRONTLINE_EXPORT_RATE_PER_HOUR", "2")])
-            .await;
-        for on in [app, &other] {
-            let res = on
-                .call(
-                    Method::GET,
-                    "/api/v1/issues/export?format=csv",
-                    &c.coord,
-                    None,
-                )
-                .await;
-            assert_eq!(res.status, 200, "{}", res.text());
-        }
-        let res = other
+async fn api6_case(app: &TestApp) {
+    let c = cast(app).await;
+    let other = app
+        .second_instance(&[("FRONTLINE_EXPORT_RATE_PER_HOUR", "2")])
+        .await;
+    for on in [app, &other] {
+        let res = on
             .call(
                 Method::GET,
                 "/api/v1/issues/export?format=csv",
@@ -346,131 +333,98 @@ mod api6_export_quota {
                 None,
             )
             .await;
-        assert_eq!(res.status, 429, "{}", res.text());
-        let wait: u64 = res.header("retry-after").unwrap().parse().unwrap();
-        assert!((1..=3_600).contains(&wait));
-        assert_eq!(
-            res.problem().type_uri,
-            "urn:frontline:problem:too-many-requests"
-        );
-        // Another account has its own quota.
-        let res = other
-            .call(
-                Method::GET,
-                "/api/v1/issues/export?format=csv",
-                &c.admin,
-                None,
-            )
-            .await;
-        assert_eq!(res.status, 200);
-        other.stop().await;
+        assert_eq!(res.status, 200, "{}", res.text());
     }
-
-    #[actix_web::test]
-    async fn sqlite() {
-        let app = common::spawn_app_with(
-            common::Backend::Sqlite,
-            &[("FRONTLINE_EXPORT_RATE_PER_HOUR", "2")],
+    let res = other
+        .call(
+            Method::GET,
+            "/api/v1/issues/export?format=csv",
+            &c.coord,
+            None,
         )
-        .await
-        .unwrap();
-        case(&app).await;
-        app.stop().await;
-    }
-
-    #[actix_web::test]
-    async fn postgres() {
-        if let Some(app) = common::spawn_app_with(
-            common::Backend::Postgres,
-            &[("FRONTLINE_EXPORT_RATE_PER_HOUR", "2")],
+        .await;
+    assert_eq!(res.status, 429, "{}", res.text());
+    let wait: u64 = res.header("retry-after").unwrap().parse().unwrap();
+    assert!((1..=3_600).contains(&wait));
+    assert_eq!(
+        res.problem().type_uri,
+        "urn:frontline:problem:too-many-requests"
+    );
+    // Another account has its own quota.
+    let res = other
+        .call(
+            Method::GET,
+            "/api/v1/issues/export?format=csv",
+            &c.admin,
+            None,
         )
-        .await
-        {
-            case(&app).await;
-            app.stop().await;
-        }
-    }
+        .await;
+    assert_eq!(res.status, 200);
+    other.stop().await;
 }
+
+on_both!(
+    api6_export_quota,
+    &[("FRONTLINE_EXPORT_RATE_PER_HOUR", "2")],
+    api6_case
+);
 
 /// API8 continued: with an allow-list, its origins (only) get CORS answers.
-mod api8_cors_allow_list {
-    use super::*;
-
-    async fn case(app: &TestApp) {
-        let res = app
-            .send(
-                Method::OPTIONS,
-                "/api/v1/issues",
-                &[
-                    ("origin", "https://portal.beilin.gov.cn"),
-                    ("access-control-request-method", "POST"),
-                    (
-                        "access-control-request-headers",
-                        "authorization, content-type",
-                    ),
-                ],
-                None,
-            )
-            .await;
-        assert_eq!(res.status, 204);
-        assert_eq!(
-            res.header("access-control-allow-origin").as_deref(),
-            Some("https://portal.beilin.gov.cn")
-        );
-        assert_eq!(
-            res.header("access-control-allow-methods").as_deref(),
-            Some("GET, POST")
-        );
-        assert!(res
-            .header("access-control-allow-headers")
-            .unwrap()
-            .contains("Authorization"));
-        let res = app
-            .get_with(
-                "/api/v1/units",
-                &[("origin", "https://portal.beilin.gov.cn")],
-            )
-            .await;
-        assert_eq!(
-            res.header("access-control-allow-origin").as_deref(),
-            Some("https://portal.beilin.gov.cn")
-        );
-        assert!(res
-            .header("access-control-expose-headers")
-            .unwrap()
-            .contains("ETag"));
-        assert!(res.header("vary").is_some_and(|v| v.contains("Origin")));
-        let res = app
-            .get_with(
-                "/api/v1/units",
-                &[("origin", "https://portal.beilin.gov.cn.evil.example")],
-            )
-            .await;
-        assert!(res.header("access-control-allow-origin").is_none());
-    }
-
-    #[actix_web::test]
-    async fn sqlite() {
-        let app = common::spawn_app_with(
-            common::Backend::Sqlite,
-            &[("FRONTLINE_CORS_ORIGINS", "https://portal.beilin.gov.cn")],
+async fn api8_cors_case(app: &TestApp) {
+    let res = app
+        .send(
+            Method::OPTIONS,
+            "/api/v1/issues",
+            &[
+                ("origin", "https://portal.beilin.gov.cn"),
+                ("access-control-request-method", "POST"),
+                (
+                    "access-control-request-headers",
+                    "authorization, content-type",
+                ),
+            ],
+            None,
         )
-        .await
-        .unwrap();
-        case(&app).await;
-        app.stop().await;
-    }
-
-    #[actix_web::test]
-    async fn postgres() {
-        if let Some(app) = common::spawn_app_with(
-            common::Backend::Postgres,
-            &[("FRONTLINE_CORS_ORIGINS", "https://portal.beilin.gov.cn")],
+        .await;
+    assert_eq!(res.status, 204);
+    assert_eq!(
+        res.header("access-control-allow-origin").as_deref(),
+        Some("https://portal.beilin.gov.cn")
+    );
+    assert_eq!(
+        res.header("access-control-allow-methods").as_deref(),
+        Some("GET, POST")
+    );
+    assert!(res
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("Authorization"));
+    let res = app
+        .get_with(
+            "/api/v1/units",
+            &[("origin", "https://portal.beilin.gov.cn")],
         )
-        .await
-        {
-            case(&app).await;
-            app.stop().await;
-        }
-    }
+        .await;
+    assert_eq!(
+        res.header("access-control-allow-origin").as_deref(),
+        Some("https://portal.beilin.gov.cn")
+    );
+    assert!(res
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("ETag"));
+    assert!(res.header("vary").is_some_and(|v| v.contains("Origin")));
+    let res = app
+        .get_with(
+            "/api/v1/units",
+            &[("origin", "https://portal.beilin.gov.cn.evil.example")],
+        )
+        .await;
+    assert!(res.header("access-control-allow-origin").is_none());
 }
+
+on_both!(
+    api8_cors_allow_list,
+    &[("FRONTLINE_CORS_ORIGINS", "https://portal.beilin.gov.cn")],
+    api8_cors_case
+);

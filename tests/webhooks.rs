@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use actix_web::http::Method;
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
-use common::{Backend, TestApp};
+use common::TestApp;
 use serde_json::{json, Value};
 
 /// One request the receiver got.
@@ -124,30 +124,6 @@ const FAST: &[(&str, &str)] = &[
     ("FRONTLINE_WEBHOOK_TIMEOUT_SECS", "5"),
     ("FRONTLINE_WEBHOOK_OVERDUE_SCAN_SECS", "1"),
 ];
-
-/// Runs `case` on SQLite and, when configured, PostgreSQL, with `overrides`.
-macro_rules! on_both {
-    ($name:ident, $overrides:expr, $case:ident) => {
-        mod $name {
-            use super::*;
-            #[actix_web::test]
-            async fn sqlite() {
-                let app = common::spawn_app_with(Backend::Sqlite, $overrides)
-                    .await
-                    .unwrap();
-                $case(&app).await;
-                app.stop().await;
-            }
-            #[actix_web::test]
-            async fn postgres() {
-                if let Some(app) = common::spawn_app_with(Backend::Postgres, $overrides).await {
-                    $case(&app).await;
-                    app.stop().await;
-                }
-            }
-        }
-    };
-}
 
 async fn make_webhook(app: &TestApp, admin: &str, body: Value) -> Value {
     let res = app

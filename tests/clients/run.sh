@@ -11,6 +11,7 @@
 # Usage: tests/clients/run.sh PYTHON_VENV
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/support.sh
 venv="${1:?usage: tests/clients/run.sh PYTHON_VENV}"
 
 work="$(mktemp -d)"
@@ -46,18 +47,8 @@ bin="${CARGO_TARGET_DIR:-target}/debug/frontline"
 # Starts the server on DATABASE_URL, waits for it, runs the quarter, stops it.
 quarter() {
   local name="$1" url="$2" out="$work/server-$1.log"
-  FRONTLINE_DATABASE_URL="$url" FRONTLINE_BIND=127.0.0.1:0 FRONTLINE_LOG=warn \
-    FRONTLINE_JWT_SECRET="client-check-secret-0123456789abcdef" \
-    "$bin" >"$out" 2>&1 &
-  server_pid=$!
-  local base=""
-  for _ in $(seq 1 100); do
-    base="$(sed -n 's/^frontline is serving on //p' "$out")"
-    [ -n "$base" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$out"; echo "the server did not start"; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$base" ] || { cat "$out"; echo "the server did not start in time"; exit 1; }
+  FRONTLINE_DATABASE_URL="$url" FRONTLINE_LOG=warn \
+    FRONTLINE_JWT_SECRET="client-check-secret-0123456789abcdef" start_server "$bin" "$out"
   local otp
   otp="$(sed -n "s/.*one-time password  //p" "$out")"
   echo "== the quarter through the Python client on $name ($base)"
@@ -69,12 +60,9 @@ quarter() {
 
 quarter sqlite "sqlite://$work/quarter.db"
 if [ -n "${FRONTLINE_TEST_POSTGRES_URL:-}" ]; then
-  db="frontline_clients_$(date +%s)_$$"
-  admin_url="$FRONTLINE_TEST_POSTGRES_URL"
-  psql -q "$admin_url" -c "CREATE DATABASE $db"
-  pg_url="$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit((p.scheme,p.netloc,"/"+sys.argv[2],p.query,"")))' "$admin_url" "$db")"
+  pg_url="$(pg_create frontline_clients)"
   quarter postgres "$pg_url"
-  psql -q "$admin_url" -c "DROP DATABASE $db WITH (FORCE)"
+  pg_drop "$pg_url"
 fi
 
 echo "== TypeScript types (openapi-typescript) type-check the mini-program example"

@@ -582,6 +582,36 @@ macro_rules! both_backends {
     };
 }
 
+/// Declares `mod $name` with the tests `sqlite` and `postgres` (skipped when PostgreSQL is not
+/// configured) that run `$case(&app)` on an app started with the settings `$overrides`.
+#[macro_export]
+macro_rules! on_both {
+    ($name:ident, $overrides:expr, $case:ident) => {
+        mod $name {
+            use super::*;
+            #[actix_web::test]
+            async fn sqlite() {
+                let app =
+                    $crate::common::spawn_app_with($crate::common::Backend::Sqlite, $overrides)
+                        .await
+                        .expect("SQLite app");
+                $case(&app).await;
+                app.stop().await;
+            }
+            #[actix_web::test]
+            async fn postgres() {
+                if let Some(app) =
+                    $crate::common::spawn_app_with($crate::common::Backend::Postgres, $overrides)
+                        .await
+                {
+                    $case(&app).await;
+                    app.stop().await;
+                }
+            }
+        }
+    };
+}
+
 /// Runs a district-wide compliance check of `period` as of `on`: the run and every finding,
 /// read page by page.
 #[allow(dead_code)]

@@ -7,6 +7,7 @@
 # Usage: tests/crash/run.sh [ROUNDS]   (default 5 kills per backend)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/support.sh
 rounds="${1:-5}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -18,14 +19,11 @@ echo "== crash test on SQLite ($rounds kills)"
 CRASH_LOG="$work/sqlite.log" python3 tests/crash/crash.py "$bin" "sqlite://$work/crash.db" "$rounds" \
   || { tail -n 50 "$work/sqlite.log"; exit 1; }
 if [ -n "${FRONTLINE_TEST_POSTGRES_URL:-}" ]; then
-  db="frontline_crash_$(date +%s)_$$"
-  admin_url="$FRONTLINE_TEST_POSTGRES_URL"
-  psql -q "$admin_url" -c "CREATE DATABASE $db"
-  pg_url="$(python3 -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit((p.scheme,p.netloc,"/"+sys.argv[2],p.query,"")))' "$admin_url" "$db")"
+  pg_url="$(pg_create frontline_crash)"
   echo "== crash test on PostgreSQL ($rounds kills)"
   status=0
   CRASH_LOG="$work/pg.log" python3 tests/crash/crash.py "$bin" "$pg_url" "$rounds" || status=1
   [ "$status" -eq 0 ] || tail -n 50 "$work/pg.log"
-  psql -q "$admin_url" -c "DROP DATABASE $db WITH (FORCE)"
+  pg_drop "$pg_url"
   exit "$status"
 fi

@@ -12,6 +12,7 @@
 # Writes a summary line per run to $FUZZ_SUMMARY (default: the work folder's summary.txt).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. tests/support.sh
 venv="${1:?usage: tests/fuzz/run.sh PYTHON_VENV}"
 examples="${FUZZ_EXAMPLES:-6}"
 seed="${FUZZ_SEED:-20261129}"
@@ -64,16 +65,7 @@ fuzz() { # backend database-url
   export FRONTLINE_LOG=warn FRONTLINE_JWT_SECRET="fuzz-check-secret-0123456789abcdef0123"
   # Generated bodies sign in with made-up names: a per-client rate limit would only slow the
   # run down; the limits have their own tests.
-  FRONTLINE_BIND=127.0.0.1:0 "$bin" serve >"$out" 2>&1 &
-  server_pid=$!
-  base=""
-  for _ in $(seq 1 200); do
-    base="$(sed -n 's/^frontline is serving on //p' "$out")"
-    [ -n "$base" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$out"; echo "the server did not start"; exit 1; }
-    sleep 0.1
-  done
-  [ -n "$base" ] || { cat "$out"; echo "the server did not start in time"; exit 1; }
+  start_server "$bin" "$out" serve
 
   local -A tokens=(
     [admin]="$(token fuzz.admin admin)"
@@ -121,12 +113,9 @@ PY
 status=0
 fuzz sqlite "sqlite://$work/fuzz.db" || status=1
 if [ -n "${FRONTLINE_TEST_POSTGRES_URL:-}" ]; then
-  db="frontline_fuzz_$(date +%s)_$$"
-  admin_url="$FRONTLINE_TEST_POSTGRES_URL"
-  psql -q "$admin_url" -c "CREATE DATABASE $db"
-  pg_url="$("$venv/bin/python" -c 'import sys,urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit((p.scheme,p.netloc,"/"+sys.argv[2],p.query,"")))' "$admin_url" "$db")"
+  pg_url="$(pg_create frontline_fuzz)"
   fuzz postgres "$pg_url" || status=1
-  psql -q "$admin_url" -c "DROP DATABASE $db WITH (FORCE)"
+  pg_drop "$pg_url"
 fi
 cat "$summary"
 [ "$status" -eq 0 ] && echo "== spec fuzzing: ok" || echo "== spec fuzzing: failures"
