@@ -52,6 +52,12 @@ pub struct Config {
     /// `FRONTLINE_EXPORT_RATE_PER_HOUR`: ledger exports (`GET /issues/export`) one account may
     /// make per hour, on all instances together (default 30); more answer 429.
     pub export_rate_per_hour: u32,
+    /// `FRONTLINE_EXPORT_RATE_PER_ADDRESS_PER_HOUR`: ledger exports made from one client
+    /// address per hour, whatever the accounts (default 60, an office's staff behind one
+    /// gateway); more answer 429.
+    pub export_rate_per_address_per_hour: u32,
+    /// The sizes of what one request may hold.
+    pub limits: Limits,
     /// `FRONTLINE_LOG`: log filter, e.g. `info` or `frontline=debug,actix_web=info`.
     pub log_filter: String,
     /// `FRONTLINE_WORKERS`: HTTP worker threads; default one per CPU.
@@ -115,6 +121,48 @@ pub struct Config {
     pub webhooks: WebhookSettings,
     /// WeChat mini-program sign-in settings.
     pub wechat: WechatSettings,
+}
+
+/// The sizes of what one request may hold; over each, the request is refused with a 4xx
+/// problem naming the field and the limit, before anything is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// `FRONTLINE_JSON_MAX_DEPTH`: the deepest nesting of arrays and objects in a JSON body
+    /// (default 32, at most 128); deeper answers 400.
+    pub json_depth: usize,
+    /// `FRONTLINE_LIST_LIMIT_MAX`: the largest `limit` of a list page (default 200); the
+    /// served OpenAPI document states the configured value.
+    pub list: i64,
+    /// `FRONTLINE_IMPORT_MAX_RECORDS`: records of one `POST /api/v1/imports` batch (default
+    /// 5 000); more answer 422.
+    pub import_records: usize,
+    /// `FRONTLINE_IMPORT_MAX_ROWS`: rows of one imported catalogue file (units, matters,
+    /// an Annex 2 sheet; default 20 000); more answer 422.
+    pub import_rows: usize,
+    /// `FRONTLINE_HOTLINE_IMPORT_MAX_ROWS`: data rows of one work-order file (default
+    /// 200 000); more answer 422 and nothing of the file is kept.
+    pub hotline_rows: u32,
+    /// `FRONTLINE_SEGMENTS_MAX`: segments of one participation (default 20); more answer 422.
+    pub segments: usize,
+    /// `FRONTLINE_CALLS_MAX`: follow-up calls of one segment (default 50); more answer 422.
+    pub calls: usize,
+}
+
+/// Default `FRONTLINE_LIST_LIMIT_MAX`, the one `openapi/openapi.json` states.
+pub const DEFAULT_LIST_LIMIT_MAX: i64 = 200;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            json_depth: 32,
+            list: DEFAULT_LIST_LIMIT_MAX,
+            import_records: 5_000,
+            import_rows: 20_000,
+            hotline_rows: 200_000,
+            segments: 20,
+            calls: 50,
+        }
+    }
 }
 
 /// WeChat mini-program sign-in (`POST /api/v1/auth/wechat`); off unless an appid and a secret
@@ -321,6 +369,41 @@ impl Config {
         let max_connections = parse_num(&get, "FRONTLINE_MAX_CONNECTIONS", 1_024usize, 1, 65_536)?;
         let export_rate_per_hour =
             parse_num(&get, "FRONTLINE_EXPORT_RATE_PER_HOUR", 30u32, 1, 100_000)?;
+        let export_rate_per_address_per_hour = parse_num(
+            &get,
+            "FRONTLINE_EXPORT_RATE_PER_ADDRESS_PER_HOUR",
+            60u32,
+            1,
+            100_000,
+        )?;
+        let d = Limits::default();
+        let limits = Limits {
+            json_depth: parse_num(&get, "FRONTLINE_JSON_MAX_DEPTH", d.json_depth, 2, 128)?,
+            list: parse_num(&get, "FRONTLINE_LIST_LIMIT_MAX", d.list, 1, 1_000)?,
+            import_records: parse_num(
+                &get,
+                "FRONTLINE_IMPORT_MAX_RECORDS",
+                d.import_records,
+                1,
+                100_000,
+            )?,
+            import_rows: parse_num(
+                &get,
+                "FRONTLINE_IMPORT_MAX_ROWS",
+                d.import_rows,
+                1,
+                1_000_000,
+            )?,
+            hotline_rows: parse_num(
+                &get,
+                "FRONTLINE_HOTLINE_IMPORT_MAX_ROWS",
+                d.hotline_rows,
+                1,
+                10_000_000,
+            )?,
+            segments: parse_num(&get, "FRONTLINE_SEGMENTS_MAX", d.segments, 1, 100)?,
+            calls: parse_num(&get, "FRONTLINE_CALLS_MAX", d.calls, 1, 500)?,
+        };
         let workers = match get("FRONTLINE_WORKERS") {
             None => None,
             Some(_) => Some(parse_num(&get, "FRONTLINE_WORKERS", 1usize, 1, 256)?),
@@ -620,6 +703,8 @@ impl Config {
             import_body_limit,
             cors_origins,
             export_rate_per_hour,
+            export_rate_per_address_per_hour,
+            limits,
             request_timeout,
             max_connections,
             log_filter: get("FRONTLINE_LOG").unwrap_or_else(|| DEFAULT_LOG.into()),
@@ -761,11 +846,54 @@ mod tests {
     }
 
     #[test]
+    fn request_size_limits_are_settings_with_bounds() {
+        let c = config(&[
+            ("FRONTLINE_JSON_MAX_DEPTH", "8"),
+            ("FRONTLINE_LIST_LIMIT_MAX", "500"),
+            ("FRONTLINE_IMPORT_MAX_RECORDS", "10"),
+            ("FRONTLINE_IMPORT_MAX_ROWS", "5"),
+            ("FRONTLINE_HOTLINE_IMPORT_MAX_ROWS", "3"),
+            ("FRONTLINE_SEGMENTS_MAX", "2"),
+            ("FRONTLINE_CALLS_MAX", "4"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.limits,
+            Limits {
+                json_depth: 8,
+                list: 500,
+                import_records: 10,
+                import_rows: 5,
+                hotline_rows: 3,
+                segments: 2,
+                calls: 4
+            }
+        );
+        for (var, bad) in [
+            ("FRONTLINE_JSON_MAX_DEPTH", "1"),
+            ("FRONTLINE_JSON_MAX_DEPTH", "129"),
+            ("FRONTLINE_LIST_LIMIT_MAX", "0"),
+            ("FRONTLINE_LIST_LIMIT_MAX", "1001"),
+            ("FRONTLINE_IMPORT_MAX_RECORDS", "0"),
+            ("FRONTLINE_HOTLINE_IMPORT_MAX_ROWS", "-1"),
+            ("FRONTLINE_IMPORT_MAX_ROWS", "1000001"),
+            ("FRONTLINE_SEGMENTS_MAX", "101"),
+            ("FRONTLINE_CALLS_MAX", "x"),
+            ("FRONTLINE_EXPORT_RATE_PER_ADDRESS_PER_HOUR", "0"),
+        ] {
+            let e = config(&[(var, bad)]).expect_err(bad);
+            assert_eq!(e.var, var, "{bad}");
+        }
+    }
+
+    #[test]
     fn cors_origins_are_exact_origins_and_none_by_default() {
         let c = config(&[]).expect("defaults are valid");
         assert!(c.cors_origins.is_empty());
         assert_eq!(c.request_timeout, Duration::from_secs(30));
         assert_eq!(c.max_connections, 1_024);
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.export_rate_per_address_per_hour, 60);
         let c = config(&[(
             "FRONTLINE_CORS_ORIGINS",
             " https://Portal.Beilin.gov.cn , http://127.0.0.1:5173,",

@@ -187,6 +187,29 @@ fn name_union_variants(api: &mut utoipa::openapi::OpenApi, union: &str, property
         .insert(union.to_owned(), RefOr::T(Schema::OneOf(named)));
 }
 
+/// The document as served: compact JSON stating the configured limits (the largest `limit` of
+/// every list), so that a client generated from it asks for no page the server refuses.
+pub fn served_json(spec: &utoipa::openapi::OpenApi, limits: &crate::config::Limits) -> String {
+    let mut doc = serde_json::to_value(spec).unwrap_or_default();
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        let params = paths
+            .values_mut()
+            .filter_map(|item| item.as_object_mut())
+            .flat_map(|item| item.values_mut())
+            .filter_map(|op| op.get_mut("parameters").and_then(|p| p.as_array_mut()))
+            .flatten();
+        for param in params {
+            let is_limit = param.get("name").and_then(|n| n.as_str()) == Some("limit")
+                && param.get("in").and_then(|n| n.as_str()) == Some("query");
+            let schema = param.get_mut("schema").and_then(|s| s.as_object_mut());
+            if let Some(schema) = schema.filter(|_| is_limit) {
+                schema.insert("maximum".into(), serde_json::json!(limits.list));
+            }
+        }
+    }
+    serde_json::to_string(&doc).unwrap_or_default()
+}
+
 /// The document as pretty JSON with a final newline: what `frontline openapi` prints and
 /// `openapi/openapi.json` holds.
 pub fn spec_json() -> String {

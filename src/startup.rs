@@ -174,7 +174,8 @@ impl Application {
             &spec,
             &[("/docs", &["GET"]), ("/docs/{_:.*}", &["GET"])],
         ));
-        let spec_json = web::Data::new(SpecJson(serde_json::to_string(&spec).unwrap_or_default()));
+        let spec_json =
+            web::Data::new(SpecJson(crate::openapi::served_json(&spec, &config.limits)));
         let pool_data = web::Data::new(pool.clone());
         let config_data = web::Data::new(config.clone());
         let auth = web::Data::new(auth);

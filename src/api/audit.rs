@@ -8,6 +8,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::problems::{AuthErrors, CommonErrors, ParameterErrors};
 use crate::api::query::Params;
 use crate::auth::{policy, AuthUser};
+use crate::config::Config;
 use crate::db::DbPool;
 use crate::error::{AppError, FieldIssue};
 use crate::store::audit::{AuditFilter, AuditRecord};
@@ -74,6 +75,7 @@ fn time(params: &mut Params, field: &str, raw: Option<&str>) -> Option<chrono::N
 pub async fn list_audit(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListAuditParams>,
 ) -> Result<HttpResponse, AppError> {
     policy::read_audit(&user)?;
@@ -81,7 +83,7 @@ pub async fn list_audit(
     let mut params = Params::default();
     let from = time(&mut params, "from", p.from.as_deref());
     let to = time(&mut params, "to", p.to.as_deref());
-    let (limit, before) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, before) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     params.finish()?;
     let filter = AuditFilter {
         actor_id: p.actor_id,

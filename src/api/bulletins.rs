@@ -362,9 +362,10 @@ async fn list(
     pool: &DbPool,
     published_only: bool,
     p: ListBulletinsParams,
+    max_limit: i64,
 ) -> Result<BulletinList, AppError> {
     let mut params = Params::default();
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), max_limit);
     params.finish()?;
     let (rows, more) = crate::db::run(pool, move |conn| {
         store::list_bulletins(conn, published_only, after.as_deref(), limit)
@@ -391,10 +392,12 @@ async fn list(
 pub async fn list_bulletins(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListBulletinsParams>,
 ) -> Result<HttpResponse, AppError> {
     let drafts = crate::auth::policy::sees_draft_bulletins(&user);
-    Ok(HttpResponse::Ok().json(list(&pool, !drafts, params.into_inner()).await?))
+    Ok(HttpResponse::Ok()
+        .json(list(&pool, !drafts, params.into_inner(), config.limits.list).await?))
 }
 
 /// The published bulletins, for the public (no sign-in): units are named, no person is.
@@ -408,9 +411,10 @@ pub async fn list_bulletins(
 #[get("/public/bulletins")]
 pub async fn list_public_bulletins(
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListBulletinsParams>,
 ) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=60"))
-        .json(list(&pool, true, params.into_inner()).await?))
+        .json(list(&pool, true, params.into_inner(), config.limits.list).await?))
 }

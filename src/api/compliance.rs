@@ -533,11 +533,12 @@ pub struct ListChecksParams {
 pub async fn list_compliance_checks(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListChecksParams>,
 ) -> Result<HttpResponse, AppError> {
     let p = params.into_inner();
     let mut params = Params::default();
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     if let Some(raw) = p.period.as_deref() {
         if raw.parse::<CheckPeriod>().is_err() {
             params.refuse(FieldIssue::new(
@@ -694,12 +695,13 @@ fn finding_filter(
 pub async fn list_compliance_findings(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     id: web::Path<String>,
     params: web::Query<ListFindingsParams>,
 ) -> Result<HttpResponse, AppError> {
     let p = params.into_inner();
     let mut params = Params::default();
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     let filter = finding_filter(
         &user,
         p.rule.as_deref(),

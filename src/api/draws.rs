@@ -442,12 +442,13 @@ pub struct DrawList {
 pub async fn list_draws(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListDrawsParams>,
 ) -> Result<HttpResponse, AppError> {
     let p = params.into_inner();
     let mut params = Params::default();
     let purpose = params.enumeration::<DrawPurpose>("purpose", p.purpose.as_deref());
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     let asked = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     // A unit account reads its own unit's draws only.

@@ -11,6 +11,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use serde::de::DeserializeOwned;
 use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
+use crate::config::{Config, Limits};
 use crate::error::{AppError, FieldIssue};
 
 /// A JSON request body, deserialized and validated. Extraction never fails by itself: the
@@ -38,6 +39,7 @@ where
             .app_data::<BodyLimit>()
             .map(|l| l.0)
             .unwrap_or(crate::config::DEFAULT_BODY_LIMIT);
+        let depth = json_depth(req);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let parsed = async {
@@ -53,7 +55,7 @@ where
                         AppError::BadRequest(e.to_string())
                     }
                 })?;
-                let value: T = parse_json(&bytes)?;
+                let value: T = parse_json(&bytes, depth)?;
                 value
                     .validate()
                     .map_err(|e| AppError::Validation(validation_issues(&e)))?;
@@ -70,9 +72,66 @@ where
 #[derive(Clone, Copy, Debug)]
 pub struct BodyLimit(pub usize);
 
-/// Parses JSON: a syntax error is 400; a well-formed body of the wrong shape is 422 naming
-/// the path of the field at fault.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+/// The configured request size limits (the defaults in an app without a [`Config`]).
+pub fn limits(req: &HttpRequest) -> Limits {
+    req.app_data::<web::Data<Config>>()
+        .map_or_else(Limits::default, |c| c.limits)
+}
+
+/// `FRONTLINE_IMPORT_BODY_LIMIT`: the largest file an import endpoint reads.
+pub fn import_body_limit(req: &HttpRequest) -> usize {
+    req.app_data::<web::Data<Config>>()
+        .map_or(crate::config::DEFAULT_IMPORT_BODY_LIMIT, |c| {
+            c.import_body_limit
+        })
+}
+
+/// The deepest nesting a JSON body of `req` may have (`FRONTLINE_JSON_MAX_DEPTH`).
+pub fn json_depth(req: &HttpRequest) -> usize {
+    limits(req).json_depth
+}
+
+/// Whether arrays and objects in `bytes` nest deeper than `max` (brackets inside strings do
+/// not count). A linear scan before parsing, so that a deep body costs no recursion.
+pub fn too_deep(bytes: &[u8], max: usize) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in bytes {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > max {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Parses JSON: a syntax error is 400; nesting deeper than `max_depth` is 422 (`body`,
+/// `max_depth`); a well-formed body of the wrong shape is 422 naming the path of the field
+/// at fault.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, AppError> {
+    if too_deep(bytes, max_depth) {
+        return Err(AppError::Validation(vec![FieldIssue::new(
+            "body",
+            "max_depth",
+            format!("数组与对象至多嵌套 {max_depth} 层"),
+            format!("arrays and objects nest at most {max_depth} levels deep"),
+        )]));
+    }
     if has_nul_escape(bytes) {
         return Err(AppError::Validation(vec![FieldIssue::new(
             "body",
@@ -317,6 +376,29 @@ mod tests {
     #[allow(dead_code)]
     struct Body {
         names: Vec<String>,
+    }
+
+    /// [`super::parse_json`] at the default depth.
+    fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+        super::parse_json(bytes, 32)
+    }
+
+    #[test]
+    fn nesting_is_counted_outside_strings_and_refused_past_the_limit() {
+        assert!(!too_deep(b"[[[]]]", 3));
+        assert!(too_deep(b"[[[[]]]]", 3));
+        assert!(!too_deep(br#"{"a": "[[[[[[", "b": {"c": [1]}}"#, 3));
+        assert!(!too_deep(br#"["\"[[[[", {"x": "\\"}, [[]]]"#, 3));
+        assert!(too_deep(br#"["\\", [[[0]]]]"#, 3));
+        let deep = format!("{}{}", "[".repeat(33), "]".repeat(33));
+        match super::parse_json::<serde_json::Value>(deep.as_bytes(), 32) {
+            Err(AppError::Validation(v)) => {
+                assert_eq!((v[0].field.as_str(), v[0].code), ("body", "max_depth"))
+            }
+            other => panic!("expected max_depth, got {other:?}"),
+        }
+        let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
+        assert!(super::parse_json::<serde_json::Value>(ok.as_bytes(), 32).is_ok());
     }
 
     #[test]

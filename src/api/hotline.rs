@@ -131,7 +131,21 @@ pub async fn import_work_orders(
             // Imports of one source take turns, so that two never insert the same order.
             crate::db::lock_key(conn, &format!("work_orders:{source}"))?;
             let mut importer = Importer::new(conn, &source, lang, config.hotline.due_days)?;
-            let n = for_each_row(&mut file, csv, charset.as_deref(), &mut |row| importer.row(row))?;
+            let max_rows = config.limits.hotline_rows;
+            let mut seen = 0u32;
+            let n = for_each_row(&mut file, csv, charset.as_deref(), &mut |row| {
+                // Past the limit the whole file is refused: its transaction writes nothing.
+                seen += 1;
+                if seen > max_rows {
+                    return Err(AppError::Validation(vec![FieldIssue::new(
+                        "rows",
+                        "too_many",
+                        format!("一个文件至多 {max_rows} 行"),
+                        format!("at most {max_rows} rows in one file"),
+                    )]));
+                }
+                importer.row(row)
+            })?;
             if n == 0 {
                 return Err(AppError::Validation(vec![FieldIssue::new("rows", "empty", "没有数据行", "no data rows")]));
             }

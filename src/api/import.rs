@@ -12,11 +12,6 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{AppError, FieldIssue};
 
-/// Most rows in one import.
-pub const MAX_ROWS: usize = 10_000;
-/// Largest import body: 8 MiB.
-pub const MAX_BYTES: usize = 8 << 20;
-
 /// One row: its line (CSV: the file's line; JSON: the element's position, from 1) and fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
@@ -146,7 +141,8 @@ where
     .await
 }
 
-/// Reads the body (up to [`MAX_BYTES`]) and parses it by its content type.
+/// Reads the body (up to `FRONTLINE_IMPORT_BODY_LIMIT`, and `FRONTLINE_IMPORT_max_rows` rows)
+/// and parses it by its content type.
 pub async fn read_rows(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<Row>, AppError> {
     let mime = req
         .mime_type()
@@ -161,27 +157,29 @@ pub async fn read_rows(req: &HttpRequest, mut payload: web::Payload) -> Result<V
     if !is_csv && !is_json {
         return Err(AppError::UnsupportedMediaType);
     }
+    let max_bytes = crate::api::extract::import_body_limit(req);
+    let max_rows = crate::api::extract::limits(req).import_rows;
     if req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok())
-        .is_some_and(|n| n > MAX_BYTES)
+        .is_some_and(|n| n > max_bytes)
     {
-        return Err(AppError::PayloadTooLarge { limit: MAX_BYTES });
+        return Err(AppError::PayloadTooLarge { limit: max_bytes });
     }
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk.map_err(|e| AppError::BadRequest(e.to_string()))?;
-        if body.len() + chunk.len() > MAX_BYTES {
-            return Err(AppError::PayloadTooLarge { limit: MAX_BYTES });
+        if body.len() + chunk.len() > max_bytes {
+            return Err(AppError::PayloadTooLarge { limit: max_bytes });
         }
         body.extend_from_slice(&chunk);
     }
     let rows = if is_csv {
         parse_csv(&decode(&body, charset.as_deref())?)?
     } else {
-        parse_json(&body)?
+        parse_json(&body, crate::api::extract::json_depth(req))?
     };
     if rows.is_empty() {
         return Err(AppError::Validation(vec![FieldIssue::new(
@@ -191,12 +189,12 @@ pub async fn read_rows(req: &HttpRequest, mut payload: web::Payload) -> Result<V
             "no data rows",
         )]));
     }
-    if rows.len() > MAX_ROWS {
+    if rows.len() > max_rows {
         return Err(AppError::Validation(vec![FieldIssue::new(
             "rows",
             "too_many",
-            format!("一次最多导入 {MAX_ROWS} 行"),
-            format!("at most {MAX_ROWS} rows at a time"),
+            format!("一次最多导入 {max_rows} 行"),
+            format!("at most {max_rows} rows at a time"),
         )]));
     }
     Ok(rows)
@@ -253,9 +251,9 @@ fn parse_csv(text: &str) -> Result<Vec<Row>, AppError> {
     Ok(rows)
 }
 
-fn parse_json(bytes: &[u8]) -> Result<Vec<Row>, AppError> {
+fn parse_json(bytes: &[u8], max_depth: usize) -> Result<Vec<Row>, AppError> {
     let items: Vec<serde_json::Map<String, serde_json::Value>> =
-        crate::api::extract::parse_json(bytes)?;
+        crate::api::extract::parse_json(bytes, max_depth)?;
     Ok(items
         .into_iter()
         .enumerate()
@@ -327,7 +325,7 @@ mod tests {
 
     #[test]
     fn json_rows_take_any_scalar() {
-        let rows = parse_json(br#"[{"Name": "a", "online": true, "code": null}]"#).unwrap();
+        let rows = parse_json(br#"[{"Name": "a", "online": true, "code": null}]"#, 32).unwrap();
         assert_eq!(rows[0].get("name"), Some("a"));
         assert_eq!(rows[0].get("online"), Some("true"));
         assert_eq!(rows[0].get("code"), None);

@@ -52,7 +52,7 @@ pub struct CreateImport {
     /// Check and report without writing anything.
     #[serde(default)]
     pub dry_run: bool,
-    /// The records, 1–5000 (within the request body limit): `IssueRecord` for `issues`,
+    /// The records, 1–5000 (`FRONTLINE_IMPORT_MAX_RECORDS`, within the body limit): `IssueRecord` for `issues`,
     /// `TriggerRecord` for `triggers`, `ParticipationRecord` for `participations`,
     /// `ReportRecord` for `reports`, `IssueListRecord` for `issue_lists`, `ScheduleRecord` for
     /// `schedules`, `DrawRecord` for `draws`, `MatterRecord` for `matters`,
@@ -535,6 +535,7 @@ fn apply(
                     &rec.participation,
                     &past,
                     &rules.filing,
+                    &rules.config.limits,
                 )
                 .map(|id| (id, "participation.import", "participation"))
                 .map_err(|e| match e {
@@ -915,9 +916,6 @@ struct Batch {
     warnings: Vec<crate::error::FieldError>,
 }
 
-/// The most records one batch takes (within the request body limit).
-const MAX_RECORDS: usize = 5000;
-
 async fn run_import(
     pool: &DbPool,
     config: &Config,
@@ -926,7 +924,7 @@ async fn run_import(
     batch: Batch,
 ) -> Result<ImportReport, AppError> {
     let config = config.clone();
-    // Reading up to 5000 records is work for a blocking thread, not for the worker.
+    // Reading thousands of records is work for a blocking thread, not for the worker.
     crate::db::run(pool, move |conn| {
         import_on(conn, &config, &actx, &user_id, batch)
     })
@@ -992,12 +990,13 @@ fn import_on(
             "at least 1 record",
         ));
     }
-    if parts.is_empty() || total > MAX_RECORDS {
+    let max = config.limits.import_records;
+    if parts.is_empty() || total > max {
         problems.push(FieldIssue::new(
             if single.is_some() { "records" } else { "parts" },
             "count",
-            format!("须为 1 到 {MAX_RECORDS} 条"),
-            format!("1–{MAX_RECORDS} records in all"),
+            format!("须为 1 到 {max} 条"),
+            format!("1–{max} records in all"),
         ));
     }
     if !problems.is_empty() {
@@ -1125,8 +1124,9 @@ async fn read_body(
         }
         bytes.extend_from_slice(&chunk);
     }
+    let depth = crate::api::extract::json_depth(req);
     web::block(move || {
-        let b: CreateImport = crate::api::extract::parse_json(&bytes)?;
+        let b: CreateImport = crate::api::extract::parse_json(&bytes, depth)?;
         validator::Validate::validate(&b)
             .map_err(|e| AppError::Validation(crate::api::extract::validation_issues(&e)))?;
         Ok(b)
@@ -1159,9 +1159,6 @@ pub struct Annex2Params {
     pub dry_run: Option<String>,
 }
 
-/// The largest Annex 2 file accepted.
-const ANNEX2_MAX_BYTES: usize = 8 * 1024 * 1024;
-
 fn strip_csv_guard(s: &str) -> String {
     // The export writes `'=…` for cells that look like formulas; read them back as written.
     match s.strip_prefix('\'') {
@@ -1170,7 +1167,17 @@ fn strip_csv_guard(s: &str) -> String {
     }
 }
 
-fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, AppError> {
+/// The refusal of a sheet beyond `max_rows` rows or [`MAX_COLUMNS`] columns.
+fn sheet_too_large(max_rows: usize) -> AppError {
+    AppError::Validation(vec![FieldIssue::new(
+        "file",
+        "too_large",
+        format!("表格超出 {max_rows} 行或 {MAX_COLUMNS} 列"),
+        format!("the sheet goes beyond {max_rows} rows or {MAX_COLUMNS} columns"),
+    )])
+}
+
+fn csv_grid(bytes: &[u8], max_rows: usize) -> Result<Vec<Vec<Cell>>, AppError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.to_owned(),
@@ -1189,6 +1196,9 @@ fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, AppError> {
     let mut grid = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(|e| AppError::MalformedBody(format!("CSV: {e}")))?;
+        if grid.len() >= max_rows || rec.len() > MAX_COLUMNS as usize {
+            return Err(sheet_too_large(max_rows));
+        }
         grid.push(
             rec.iter()
                 .map(|c| {
@@ -1204,11 +1214,10 @@ fn csv_grid(bytes: &[u8]) -> Result<Vec<Vec<Cell>>, AppError> {
     Ok(grid)
 }
 
-/// The most rows and columns an Annex 2 sheet may span (a list of a quarter is far smaller).
-const MAX_ROWS: u32 = 20_000;
+/// The most columns an Annex 2 sheet may span (its rows: `FRONTLINE_IMPORT_MAX_ROWS`).
 const MAX_COLUMNS: u32 = 64;
 
-fn xlsx_grid(bytes: Vec<u8>) -> Result<Vec<Vec<Cell>>, AppError> {
+fn xlsx_grid(bytes: Vec<u8>, max_rows: usize) -> Result<Vec<Vec<Cell>>, AppError> {
     use calamine::{DataRef, Reader};
     let bad = |e: String| AppError::MalformedBody(format!("XLSX: {e}"));
     let mut book =
@@ -1251,13 +1260,8 @@ fn xlsx_grid(bytes: Vec<u8>) -> Result<Vec<Vec<Cell>>, AppError> {
         if value == Cell::Empty {
             continue;
         }
-        if r >= MAX_ROWS || c >= MAX_COLUMNS {
-            return Err(AppError::Validation(vec![FieldIssue::new(
-                "file",
-                "too_large",
-                format!("表格超出 {MAX_ROWS} 行或 {MAX_COLUMNS} 列"),
-                format!("the sheet goes beyond {MAX_ROWS} rows or {MAX_COLUMNS} columns"),
-            )]));
+        if r as usize >= max_rows || c >= MAX_COLUMNS {
+            return Err(sheet_too_large(max_rows));
         }
         let (r, c) = (r as usize, c as usize);
         if grid.len() <= r {
@@ -1329,7 +1333,9 @@ pub async fn create_annex2_import(
     if !declared_xlsx && !octets && !media.starts_with("text/csv") {
         return Err(AppError::UnsupportedMediaType);
     }
-    let file = crate::api::hotline_import::spool(payload, ANNEX2_MAX_BYTES).await?;
+    let max_bytes = crate::api::extract::import_body_limit(&req);
+    let max_rows = crate::api::extract::limits(&req).import_rows;
+    let file = crate::api::hotline_import::spool(payload, max_bytes).await?;
     let bytes = web::block(move || {
         use std::io::{Read, Seek};
         let mut f = file;
@@ -1345,9 +1351,9 @@ pub async fn create_annex2_import(
     let is_xlsx = declared_xlsx || (octets && bytes.starts_with(b"PK\x03\x04"));
     let grid = web::block(move || {
         if is_xlsx {
-            xlsx_grid(bytes)
+            xlsx_grid(bytes, max_rows)
         } else {
-            csv_grid(&bytes)
+            csv_grid(&bytes, max_rows)
         }
     })
     .await
@@ -1432,16 +1438,16 @@ mod tests {
         let june_15 = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap();
         // 46188 days after 1899-12-30; the 1904 system counts 1462 days fewer.
         assert_eq!(
-            xlsx_grid(workbook(46188.0, false)).unwrap()[0][0],
+            xlsx_grid(workbook(46188.0, false), 10).unwrap()[0][0],
             Cell::Date(june_15)
         );
         assert_eq!(
-            xlsx_grid(workbook(44726.0, true)).unwrap()[0][0],
+            xlsx_grid(workbook(44726.0, true), 10).unwrap()[0][0],
             Cell::Date(june_15)
         );
         // A number no date can be is no date.
         for serial in [1e15, -1e300, 1e300] {
-            let grid = xlsx_grid(workbook(serial, false)).unwrap();
+            let grid = xlsx_grid(workbook(serial, false), 10).unwrap();
             assert!(grid.iter().flatten().all(|c| *c == Cell::Empty), "{grid:?}");
         }
     }

@@ -527,7 +527,7 @@ pub async fn list_issues(
     }
     let recheck = recheck_rule(&pool, &config).await?;
     let filter = filter_of(&user, &p, &mut params, &recheck);
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     params.finish()?;
     let filter = filter?;
     let (rows, more) = crate::db::run(&pool, move |conn| {
@@ -1323,13 +1323,14 @@ pub struct IssueListSubmissions {
 pub async fn list_issue_lists(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListIssueListsParams>,
 ) -> Result<HttpResponse, AppError> {
     let p = params.into_inner();
     let mut params = Params::default();
     let unit_id = params.uuid("unit_id", p.unit_id.as_deref());
     let quarter = params.quarter("quarter", p.quarter.as_deref());
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     params.finish()?;
     let unit_id = match policy::schedule_entry_scope(&user) {
         Some(own) if unit_id.as_deref().is_some_and(|u| u != own) => {

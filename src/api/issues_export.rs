@@ -465,17 +465,30 @@ pub async fn get_issues_export(
     let quarter = p.quarter.clone();
     let actx = ctx.audit(Some(&user));
     let (quota, actor) = (i64::from(config.export_rate_per_hour), user.id.clone());
+    let address_quota = i64::from(config.export_rate_per_address_per_hour);
     let (file, count) = crate::db::run(&pool, move |conn| {
-        // The quota first: an export reads the whole ledger (OWASP API6, business flows).
+        // The quotas first: an export reads the whole ledger (OWASP API6, business flows).
+        // Per account, and per client address, whatever accounts it uses.
         let now = chrono::Utc::now().naive_utc();
-        let hour = chrono::Duration::hours(1);
-        let (recent, oldest) =
-            audit::recent_by_actor(conn, &actor, "issue.export", now - hour)?;
-        if recent >= quota {
-            let waited = oldest.map_or(0, |o| (now - o).num_seconds());
-            return Err(AppError::TooManyRequests {
-                retry_after: (3_600 - waited).clamp(1, 3_600) as u64,
-            });
+        let since = now - chrono::Duration::hours(1);
+        let mut counts = vec![(
+            quota,
+            audit::recent(conn, audit::Source::Actor(&actor), "issue.export", since)?,
+        )];
+        if let Some(addr) = &actx.client_addr {
+            let from_address = audit::recent(conn, audit::Source::Address(addr), "issue.export", since)?;
+            counts.push((address_quota, from_address));
+        }
+        let wait = counts
+            .into_iter()
+            .filter(|(quota, (recent, _))| recent >= quota)
+            .map(|(_, (_, oldest))| {
+                let waited = oldest.map_or(0, |o| (now - o).num_seconds());
+                (3_600 - waited).clamp(1, 3_600) as u64
+            })
+            .max();
+        if let Some(retry_after) = wait {
+            return Err(AppError::TooManyRequests { retry_after });
         }
         let (file, count) = write_export(conn, &filter, format, quarter.as_deref())?;
         write_transaction(conn, |conn| {

@@ -21,6 +21,7 @@ use crate::api::problems::{
 use crate::api::query::Params;
 use crate::api::units::{etag, parse_id};
 use crate::auth::{policy, AuthUser};
+use crate::config::Config;
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::audit::diff;
 use crate::domain::coverage::Coverage;
@@ -201,11 +202,12 @@ async fn list(
     pool: &DbPool,
     p: ListMattersParams,
     unit: Option<String>,
+    max_limit: i64,
 ) -> Result<HttpResponse, AppError> {
     let mut params = Params::default();
     let kind = params.enumeration::<MatterKind>("kind", p.kind.as_deref());
     let active = params.boolean("active", p.active.as_deref());
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), max_limit);
     let asked = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     let filter = MatterFilter {
@@ -234,10 +236,11 @@ async fn list(
 pub async fn list_matters(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListMattersParams>,
 ) -> Result<HttpResponse, AppError> {
     policy::read_catalogue(&user)?;
-    list(&pool, params.into_inner(), None).await
+    list(&pool, params.into_inner(), None, config.limits.list).await
 }
 
 /// Lists a unit's matters (every signed-in account).
@@ -252,13 +255,20 @@ pub async fn list_matters(
 pub async fn list_unit_matters(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     id: web::Path<String>,
     params: web::Query<ListMattersParams>,
 ) -> Result<HttpResponse, AppError> {
     policy::read_catalogue(&user)?;
     let unit = UnitId(parse_id(&id)?);
     crate::api::units::must_exist(&pool, unit).await?;
-    list(&pool, params.into_inner(), Some(unit.to_string())).await
+    list(
+        &pool,
+        params.into_inner(),
+        Some(unit.to_string()),
+        config.limits.list,
+    )
+    .await
 }
 
 /// Adds a matter to a unit's catalogue (the unit's own accounts, the coordinator).

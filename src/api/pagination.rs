@@ -1,5 +1,5 @@
 //! Cursor pagination: an opaque `cursor` (base64url of the last item's key), a `limit`
-//! (default 50, at most 200), `next_cursor` in the body and a `Link: <…>; rel="next"` header.
+//! (default 50, at most `FRONTLINE_LIST_LIMIT_MAX`, 200 by default), `next_cursor` in the body and a `Link: <…>; rel="next"` header.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -9,8 +9,6 @@ use crate::error::FieldIssue;
 
 /// Page size when `limit` is not given.
 pub const DEFAULT_LIMIT: i64 = 50;
-/// Largest page size.
-pub const MAX_LIMIT: i64 = 200;
 
 #[derive(Serialize, Deserialize)]
 struct CursorBody {
@@ -58,18 +56,19 @@ pub fn next_cursor<T>(items: &[T], more: bool, key: impl Fn(&T) -> &str) -> Opti
     }
 }
 
-/// Parses `limit`: a whole number from 1 to [`MAX_LIMIT`], [`DEFAULT_LIMIT`] when absent.
-pub fn parse_limit(limit: Option<&str>) -> Result<i64, FieldIssue> {
+/// Parses `limit`: a whole number from 1 to `max`; [`DEFAULT_LIMIT`] (or `max`, if smaller)
+/// when absent.
+pub fn parse_limit(limit: Option<&str>, max: i64) -> Result<i64, FieldIssue> {
     let Some(raw) = limit else {
-        return Ok(DEFAULT_LIMIT);
+        return Ok(DEFAULT_LIMIT.min(max));
     };
     match raw.parse::<i64>() {
-        Ok(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
         _ => Err(FieldIssue::new(
             "limit",
             "out_of_range",
-            format!("须为 1 到 {MAX_LIMIT} 之间的整数"),
-            format!("must be a whole number from 1 to {MAX_LIMIT}"),
+            format!("须为 1 到 {max} 之间的整数"),
+            format!("must be a whole number from 1 to {max}"),
         )),
     }
 }
@@ -115,12 +114,23 @@ mod tests {
 
     #[test]
     fn limit_edges() {
-        assert_eq!(parse_limit(None).unwrap(), 50);
-        assert_eq!(parse_limit(Some("1")).unwrap(), 1);
-        assert_eq!(parse_limit(Some("200")).unwrap(), 200);
+        assert_eq!(parse_limit(None, 200).unwrap(), 50);
+        assert_eq!(parse_limit(Some("1"), 200).unwrap(), 1);
+        assert_eq!(parse_limit(Some("200"), 200).unwrap(), 200);
         for bad in ["0", "201", "-1", "abc", "", "1.5"] {
-            assert_eq!(parse_limit(Some(bad)).unwrap_err().field, "limit", "{bad}");
+            assert_eq!(
+                parse_limit(Some(bad), 200).unwrap_err().field,
+                "limit",
+                "{bad}"
+            );
         }
+        // A configured maximum moves the edge, and a default larger than it is cut down.
+        assert_eq!(parse_limit(Some("500"), 500).unwrap(), 500);
+        assert_eq!(
+            parse_limit(Some("21"), 20).unwrap_err().code,
+            "out_of_range"
+        );
+        assert_eq!(parse_limit(None, 20).unwrap(), 20);
     }
 
     #[test]

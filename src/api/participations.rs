@@ -21,7 +21,7 @@ use crate::api::query::Params;
 use crate::api::service_records::parse_date;
 use crate::api::units::{etag, parse_id};
 use crate::auth::{policy, AuthUser};
-use crate::config::Config;
+use crate::config::{Config, Limits};
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::calendar::{local_date, Quarter};
 use crate::domain::participation::{
@@ -120,9 +120,8 @@ pub struct CreateParticipation {
     #[serde(default)]
     #[validate(length(max = 5000))]
     pub summary: String,
-    /// The segments (at most 20), each of the activity.
+    /// The segments (at most 20, `FRONTLINE_SEGMENTS_MAX`), each of the activity.
     #[serde(default)]
-    #[validate(length(max = 20))]
     pub segments: Vec<Segment>,
 }
 
@@ -163,8 +162,8 @@ pub struct UpdateParticipation {
     /// Summary.
     #[validate(length(max = 5000))]
     pub summary: Option<String>,
-    /// Segments (replaces the list; send findings back with their ids to keep them).
-    #[validate(length(max = 20))]
+    /// Segments (replaces the list; send findings back with their ids to keep them; at most
+    /// 20, `FRONTLINE_SEGMENTS_MAX`).
     pub segments: Option<Vec<Segment>>,
 }
 
@@ -510,8 +509,17 @@ fn check_draft(
     d: &mut Draft,
     known_findings: &HashSet<String>,
     on_ledger: &HashMap<String, (SegmentType, Finding)>,
+    limits: &Limits,
 ) -> Result<(), AppError> {
     let mut issues = Vec::new();
+    if d.segments.len() > limits.segments {
+        issues.push(FieldIssue::new(
+            "segments",
+            "too_many",
+            format!("至多 {} 项", limits.segments),
+            format!("at most {} items", limits.segments),
+        ));
+    }
     let now = Utc::now();
     let today = local_date(now);
     match d.activity_on {
@@ -712,7 +720,7 @@ fn check_draft(
                 format!("{} is not a segment of {}", s.kind(), activity),
             ));
         }
-        issues.extend(rules::shape_problems(i, s, now));
+        issues.extend(rules::shape_problems(i, s, now, limits.calls));
     }
     // Matters: canonical ids of the unit; the segments' matters count as experienced.
     let mut matters: BTreeSet<String> = BTreeSet::new();
@@ -1065,6 +1073,7 @@ pub async fn create_participation(
     });
     let cutoff = crate::store::now() - chrono::Duration::hours(i64::from(config.idempotency_hours));
     let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
+    let limits = config.limits;
     let actx = ctx.audit(Some(&user));
     let outcome = crate::db::run(&pool, move |conn| {
         let filing = filing_rule(conn, filing_days, filing_count)?;
@@ -1112,6 +1121,7 @@ pub async fn create_participation(
                 &mut d,
                 &HashSet::new(),
                 &HashMap::new(),
+                &limits,
             )?;
             let now = crate::store::now();
             let mut row = new_row(id.clone(), unit_id.clone(), b.activity, &user.id, now, now);
@@ -1199,6 +1209,7 @@ pub(crate) fn write_past(
     b: &CreateParticipation,
     past: &PastSteps,
     filing: &FilingRule,
+    limits: &Limits,
 ) -> Result<String, AppError> {
     let unit_id = parse_id(&b.unit_id)
         .map_err(|_| {
@@ -1229,6 +1240,7 @@ pub(crate) fn write_past(
         &mut d,
         &HashSet::new(),
         &HashMap::new(),
+        limits,
     )?;
     let created = past.filed_at.unwrap_or_else(crate::store::now);
     let updated = past.decided_at.or(past.filed_at).unwrap_or(created);
@@ -1363,7 +1375,7 @@ pub async fn list_participations(
     let late = params.boolean("late", p.late.as_deref());
     let quarter = params.quarter("quarter", p.quarter.as_deref());
     let unit_id = params.uuid("unit_id", p.unit_id.as_deref());
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     params.finish()?;
     let scope = policy::participation_scope(&user);
     if let (Some((None, own)), Some(asked)) = (&scope, &unit_id) {
@@ -1446,6 +1458,7 @@ pub async fn update_participation(
     let id = parse_id(&id)?.to_string();
     let b = body.into_inner();
     let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
+    let limits = config.limits;
     let actx = ctx.audit(Some(&user));
     let p = crate::db::run(&pool, move |conn| {
         let filing = filing_rule(conn, filing_days, filing_count)?;
@@ -1505,7 +1518,7 @@ pub async fn update_participation(
                 segments: b.segments.unwrap_or(stored.segments),
             };
             let unit = load_unit(conn, &row.unit_id)?;
-            check_draft(conn, &unit, activity, &mut d, &known, &on_ledger)?;
+            check_draft(conn, &unit, activity, &mut d, &known, &on_ledger, &limits)?;
             apply(&mut row, d)?;
             if !store::update(conn, &row, version)? {
                 return Err(AppError::PreconditionFailed {

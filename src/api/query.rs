@@ -103,11 +103,17 @@ impl Params {
             .ok()
     }
 
-    /// `limit` (default 50, 1–200) and the key after which the page starts (from `cursor`).
-    pub fn page(&mut self, limit: Option<&str>, cursor: Option<&str>) -> (i64, Option<String>) {
-        let limit = parse_limit(limit)
+    /// `limit` (default 50, 1–`max`, `FRONTLINE_LIST_LIMIT_MAX`) and the key after which the
+    /// page starts (from `cursor`).
+    pub fn page(
+        &mut self,
+        limit: Option<&str>,
+        cursor: Option<&str>,
+        max: i64,
+    ) -> (i64, Option<String>) {
+        let limit = parse_limit(limit, max)
             .map_err(|e| self.issues.push(e))
-            .unwrap_or(DEFAULT_LIMIT);
+            .unwrap_or(DEFAULT_LIMIT.min(max));
         let after = cursor.and_then(|c| decode_cursor(c).map_err(|e| self.issues.push(e)).ok());
         (limit, after)
     }
@@ -167,7 +173,7 @@ mod tests {
         assert_eq!(p.enumeration::<Category>("category", Some("nope")), None);
         assert_eq!(p.boolean("active", Some("yes")), None);
         assert_eq!(p.boolean("active", None), None);
-        assert_eq!(p.page(Some("0"), None), (DEFAULT_LIMIT, None));
+        assert_eq!(p.page(Some("0"), None, 200), (DEFAULT_LIMIT, None));
         let Err(AppError::InvalidParameters(issues)) = p.finish() else {
             panic!()
         };

@@ -496,6 +496,7 @@ pub struct ReportList {
 pub async fn list_reports(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListReportsParams>,
 ) -> Result<HttpResponse, AppError> {
     let p = params.into_inner();
@@ -511,7 +512,7 @@ pub async fn list_reports(
             ));
         }
     }
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     params.finish()?;
     let scope = policy::report_scope(&user)?;
     let (rows, more) = crate::db::run(&pool, move |conn| {

@@ -20,6 +20,7 @@ use crate::api::query::Params;
 use crate::api::service_records::parse_date;
 use crate::api::units::{etag, parse_id};
 use crate::auth::{policy, AuthUser};
+use crate::config::Config;
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::calendar::Quarter;
 use crate::domain::schedule::{
@@ -569,6 +570,7 @@ pub struct ScheduleList {
 pub async fn list_schedules(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListSchedulesParams>,
 ) -> Result<HttpResponse, AppError> {
     let p = params.into_inner();
@@ -576,7 +578,7 @@ pub async fn list_schedules(
     let activity = params.enumeration::<Activity>("activity", p.activity.as_deref());
     let status = params.enumeration::<Status>("status", p.status.as_deref());
     params.quarter("quarter", p.quarter.as_deref());
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     let asked = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     policy::read_catalogue(&user)?;

@@ -19,6 +19,7 @@ use crate::api::problems::{AuthErrors, BodyErrors, CommonErrors, NotFoundError, 
 use crate::api::query::Params;
 use crate::api::units::parse_id;
 use crate::auth::{policy, AuthUser};
+use crate::config::Config;
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::service_record::{
     mask_phone, normalize_phone, plausible_service_date, ServiceKind,
@@ -381,6 +382,7 @@ fn store_records(
 pub async fn list_service_records(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     id: web::Path<String>,
     params: web::Query<ListRecordsParams>,
 ) -> Result<HttpResponse, AppError> {
@@ -402,7 +404,7 @@ pub async fn list_service_records(
         })
     };
     let (from, to) = (date("from", p.from.as_deref()), date("to", p.to.as_deref()));
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     params.finish()?;
     crate::api::units::must_exist(&pool, unit).await?;
     let (rows, more) = crate::db::run(&pool, move |conn| {

@@ -190,11 +190,12 @@ pub struct TriggerList {
 pub async fn list_triggers(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListTriggersParams>,
 ) -> Result<HttpResponse, AppError> {
     let p = params.into_inner();
     let mut params = Params::default();
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     let asked = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     let unit = match policy::schedule_entry_scope(&user) {
@@ -411,12 +412,13 @@ pub struct TrackingList {
 pub async fn list_tracking_subjects(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListTrackingParams>,
 ) -> Result<HttpResponse, AppError> {
     policy::read_catalogue(&user)?;
     let p = params.into_inner();
     let mut params = Params::default();
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     params.finish()?;
     let (rows, more) = crate::db::run(&pool, move |conn| {
         store::list_tracking(conn, after.as_deref(), limit)

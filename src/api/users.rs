@@ -17,6 +17,7 @@ use crate::api::query::Params;
 use crate::api::units::{etag, parse_id};
 use crate::auth::password::one_time_password;
 use crate::auth::{policy, AuthState, AuthUser};
+use crate::config::Config;
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::account::{role_shape_issues, Role, User};
 use crate::domain::audit::diff;
@@ -268,6 +269,7 @@ pub struct UserList {
 pub async fn list_users(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListUsersParams>,
 ) -> Result<HttpResponse, AppError> {
     policy::read_users(&user)?;
@@ -275,7 +277,7 @@ pub async fn list_users(
     let mut params = Params::default();
     let role = params.enumeration::<Role>("role", p.role.as_deref());
     let active = params.boolean("active", p.active.as_deref());
-    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     let unit_id = params.uuid("unit_id", p.unit_id.as_deref());
     params.finish()?;
     let filter = UserFilter {

@@ -576,6 +576,7 @@ pub async fn delete_webhook(
 pub async fn list_webhook_deliveries(
     user: AuthUser,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     id: web::Path<String>,
     params: web::Query<ListDeliveriesParams>,
 ) -> Result<HttpResponse, AppError> {
@@ -584,7 +585,7 @@ pub async fn list_webhook_deliveries(
     let p = params.into_inner();
     let mut params = Params::default();
     let status: Option<DeliveryStatus> = params.enumeration("status", p.status.as_deref());
-    let (limit, before) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+    let (limit, before) = params.page(p.limit.as_deref(), p.cursor.as_deref(), config.limits.list);
     params.finish()?;
     let (rows, more) = crate::db::run(&pool, move |conn| {
         if store::get(conn, &id)?.is_none() {

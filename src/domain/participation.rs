@@ -1104,8 +1104,14 @@ pub fn valid_link(link: &str) -> bool {
 }
 
 /// The problems of a segment's shape, checked whenever it is saved: lengths, counts,
-/// duplicates, links, and fields that contradict each other. `now` bounds call times.
-pub fn shape_problems(index: usize, segment: &Segment, now: DateTime<Utc>) -> Vec<Problem> {
+/// duplicates, links, and fields that contradict each other. `now` bounds call times;
+/// `max_calls` is the most follow-up calls a segment holds.
+pub fn shape_problems(
+    index: usize,
+    segment: &Segment,
+    now: DateTime<Utc>,
+    max_calls: usize,
+) -> Vec<Problem> {
     let prefix = format!("segments[{index}]");
     let mut c = Check {
         prefix: &prefix,
@@ -1182,7 +1188,7 @@ pub fn shape_problems(index: usize, segment: &Segment, now: DateTime<Utc>) -> Ve
             }
         }
         Segment::FollowUpCalls(b) => {
-            c.items("calls", b.calls.len(), 50);
+            c.items("calls", b.calls.len(), max_calls);
             for (i, call) in b.calls.iter().enumerate() {
                 let at = format!("calls[{i}]");
                 c.text(&format!("{at}.remarks"), call.remarks.as_deref(), TEXT);
@@ -1964,7 +1970,7 @@ mod tests {
                 "not a url".into(),
             ],
         });
-        let p = shape_problems(1, &seg, now);
+        let p = shape_problems(1, &seg, now, 50);
         let fields: Vec<(&str, &str)> = p.iter().map(|x| (x.field.as_str(), x.code)).collect();
         assert!(fields.contains(&("segments[1].links[0]", "invalid_url")));
         assert!(!fields.iter().any(|f| f.0 == "segments[1].links[1]"));
@@ -1999,7 +2005,10 @@ mod tests {
             findings: vec![],
             links: vec![],
         });
-        let codes: Vec<&str> = shape_problems(0, &w1, now).iter().map(|p| p.code).collect();
+        let codes: Vec<&str> = shape_problems(0, &w1, now, 50)
+            .iter()
+            .map(|p| p.code)
+            .collect();
         assert_eq!(codes, vec!["duplicate", "wrong_channel"]);
     }
 

@@ -179,26 +179,40 @@ pub struct AuditFilter {
     pub to: Option<NaiveDateTime>,
 }
 
-/// Records matching `filter`, newest first, older than the record `before`; at most `limit`,
-/// and whether more follow.
-/// How many `action` records `actor_id` left since `since`, and the oldest of them: the
-/// quota of a costly action (exports), shared by every instance since it is read from the
-/// audit log each one writes to.
-pub fn recent_by_actor(
+/// Whose records a quota counts.
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// An account's.
+    Actor(&'a str),
+    /// A client address's, whatever the accounts.
+    Address(&'a str),
+}
+
+/// How many `action` records `source` left since `since`, and the oldest of them: the quota of
+/// a costly action (exports), shared by every instance since it is read from the audit log
+/// each one writes to.
+pub fn recent(
     conn: &mut AnyConnection,
-    actor_id: &str,
+    source: Source<'_>,
     action: &str,
     since: chrono::NaiveDateTime,
 ) -> Result<(i64, Option<chrono::NaiveDateTime>), AppError> {
-    let (count, oldest): (i64, Option<chrono::NaiveDateTime>) = audit_log::table
-        .filter(audit_log::actor_id.eq(actor_id))
+    let q = audit_log::table
         .filter(audit_log::action.eq(action))
         .filter(audit_log::at.ge(since))
+        .into_boxed();
+    let q = match source {
+        Source::Actor(id) => q.filter(audit_log::actor_id.eq(id)),
+        Source::Address(addr) => q.filter(audit_log::client_addr.eq(addr)),
+    };
+    let (count, oldest): (i64, Option<chrono::NaiveDateTime>) = q
         .select((diesel::dsl::count_star(), diesel::dsl::min(audit_log::at)))
         .first(conn)?;
     Ok((count, oldest))
 }
 
+/// Records matching `filter`, newest first, older than the record `before`; at most `limit`,
+/// and whether more follow.
 pub fn list(
     conn: &mut AnyConnection,
     filter: &AuditFilter,

@@ -13,6 +13,7 @@ use crate::api::extract::JsonBody;
 use crate::api::pagination::{encode_cursor, next_link};
 use crate::api::problems::{BodyErrors, CommonErrors, NotFoundError, ParameterErrors};
 use crate::api::query::Params;
+use crate::config::Config;
 use crate::db::DbPool;
 use crate::domain::unit::{Category, Unit, UnitId, UnitKind};
 use crate::error::{AppError, FieldIssue};
@@ -49,10 +50,10 @@ struct ListUnits {
     limit: i64,
 }
 
-impl TryFrom<ListUnitsParams> for ListUnits {
-    type Error = AppError;
-
-    fn try_from(p: ListUnitsParams) -> Result<Self, AppError> {
+impl ListUnits {
+    /// The request, or the 400 naming every parameter at fault; `max_limit` is the largest
+    /// page.
+    fn parse(p: ListUnitsParams, max_limit: i64) -> Result<Self, AppError> {
         let mut params = Params::default();
         let category = params.enumeration::<Category>("category", p.category.as_deref());
         let kind = params.enumeration::<UnitKind>("kind", p.kind.as_deref());
@@ -68,7 +69,7 @@ impl TryFrom<ListUnitsParams> for ListUnits {
                 "length must be from 1 to 100",
             ));
         }
-        let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref());
+        let (limit, after) = params.page(p.limit.as_deref(), p.cursor.as_deref(), max_limit);
         params.finish()?;
         Ok(ListUnits {
             filter: UnitFilter {
@@ -116,9 +117,10 @@ pub struct UnitList {
 pub async fn list_units(
     req: HttpRequest,
     pool: web::Data<DbPool>,
+    config: web::Data<Config>,
     params: web::Query<ListUnitsParams>,
 ) -> Result<HttpResponse, AppError> {
-    let request = ListUnits::try_from(params.into_inner())?;
+    let request = ListUnits::parse(params.into_inner(), config.limits.list)?;
     let limit = request.limit;
     let filter = request.filter.clone();
     let page = crate::db::run(&pool, move |conn| {
@@ -347,14 +349,17 @@ mod tests {
 
     #[test]
     fn every_bad_list_parameter_is_reported_at_once() {
-        let err = ListUnits::try_from(ListUnitsParams {
-            category: Some("nope".into()),
-            kind: Some("bureau".into()),
-            active: Some("yes".into()),
-            q: Some("  ".into()),
-            limit: Some("500".into()),
-            cursor: Some("zzz".into()),
-        })
+        let err = ListUnits::parse(
+            ListUnitsParams {
+                category: Some("nope".into()),
+                kind: Some("bureau".into()),
+                active: Some("yes".into()),
+                q: Some("  ".into()),
+                limit: Some("500".into()),
+                cursor: Some("zzz".into()),
+            },
+            200,
+        )
         .err()
         .unwrap();
         let AppError::InvalidParameters(issues) = err else {
