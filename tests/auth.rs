@@ -106,6 +106,26 @@ both_backends! {
         assert_eq!(status_with(app, &admin).await, 200);
     }
 
+    async fn a_signed_out_session_reads_and_writes_nothing(app: TestApp) {
+        // Not only /auth/me: every route refuses the session's token, before its body is looked
+        // at, and nothing is written for it.
+        let admin = app.admin_token().await;
+        let unit = app.unit_named("区档案馆").await.id.to_string();
+        app.user_with_token(&admin, "dag.clerk2", "unit", Some(&unit), None).await;
+        let pair = app.login_ok("dag.clerk2", USER_PASSWORD).await;
+        let issue = serde_json::json!({"unit_id": unit, "activity": "window", "kind": "problem", "description": "窗口排队时间长", "source_reason": "窗口意见簿"});
+        let res = app.call(Method::POST, "/api/v1/issues", &pair.access_token, Some(issue.clone())).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        assert_eq!(app.call(Method::POST, "/api/v1/auth/logout", &pair.access_token, None).await.status, 204);
+        let audited = app.audit_count();
+        for (method, body) in [(Method::GET, None), (Method::POST, Some(issue)), (Method::POST, Some(serde_json::json!([])))] {
+            let res = app.call(method.clone(), "/api/v1/issues", &pair.access_token, body).await;
+            assert_eq!(res.status, 401, "{method}: {}", res.text());
+            assert!(res.header("www-authenticate").is_some());
+        }
+        assert_eq!(app.audit_count(), audited, "nothing written for a signed-out session");
+    }
+
     async fn a_deactivated_account_and_a_signed_out_session_are_refused(app: TestApp) {
         let admin = app.admin_token().await;
         let unit = app.unit_named("区档案馆").await;

@@ -115,6 +115,8 @@ for backend in $backends; do
   coord=$(token bench.coord "$coord_otp")
   check_full=$(check_ms "$year")
   check_quarter=$(check_ms "$year-Q4")
+  # The peak is monotonic: read after each phase, it tells which phase raised it.
+  phases="checks=$(hwm_kb "$server_pid")"
   unit_id=$(curl -fsS "$base/api/v1/auth/me" -H "authorization: Bearer $unit" | json 'd["unit_id"]')
   pid=$(curl -fsS "$base/api/v1/participations?limit=1&status=accepted" -H "authorization: Bearer $admin" | json 'd["items"][0]["id"]')
   on=$(date -d yesterday +%F)
@@ -147,6 +149,7 @@ LUA
       [ "$method" = POST ] && args+=(-s "$work/post.lua")
       echo "   round $round: $r"
       wrk "${args[@]}" "$url" >"$work/$backend-$r-$round.txt"
+      [ "$round" = 1 ] && phases+=" $r=$(hwm_kb "$server_pid")"
       sleep 2 # what the last run queued drains before the next one starts
     done
   done
@@ -156,6 +159,7 @@ LUA
 startup=$startup
 idle=$idle
 loaded=$loaded
+phases="$phases"
 check_half=$check_half
 check_full=$check_full
 check_quarter=$check_quarter
