@@ -98,7 +98,7 @@ for backend in backends:
         lines.append(f"| {label} | {value} | {target} | {'pass' if ok or not target else 'MISS'} |")
     if e.get("phases"):
         steps = [p.partition("=") for p in e["phases"].split()]
-        lines.append("RSS peak after each phase (the first round; the peak only grows): "
+        lines.append("\nRSS peak after each phase (the first round; the peak only grows): "
                      + ", ".join(f"{k} {int(v) / 1024:.0f} MB" for k, _, v in steps) + ".\n")
     lines.append("")
 lines.append("Targets missed: " + (", ".join(failures) if failures else "none") + "\n")
