@@ -74,7 +74,7 @@ fn import(
 ) -> frontline::api::hotline_import::WorkOrderImport {
     write_transaction(conn, |conn| {
         let mut importer = Importer::new(conn, "12345", Lang::Zh, 15)?;
-        for_each_row(file, true, None, &mut |row| importer.row(row))?;
+        for_each_row(file, true, None, 32, &mut |row| importer.row(row))?;
         importer.finish()
     })
     .expect("import")

@@ -128,7 +128,7 @@ pub struct Config {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// `FRONTLINE_JSON_MAX_DEPTH`: the deepest nesting of arrays and objects in a JSON body
-    /// (default 32, at most 128); deeper answers 400.
+    /// (default 32, at most 127, under the parser's own bound); deeper answers 422.
     pub json_depth: usize,
     /// `FRONTLINE_LIST_LIMIT_MAX`: the largest `limit` of a list page (default 200); the
     /// served OpenAPI document states the configured value.
@@ -378,7 +378,7 @@ impl Config {
         )?;
         let d = Limits::default();
         let limits = Limits {
-            json_depth: parse_num(&get, "FRONTLINE_JSON_MAX_DEPTH", d.json_depth, 2, 128)?,
+            json_depth: parse_num(&get, "FRONTLINE_JSON_MAX_DEPTH", d.json_depth, 2, 127)?,
             list: parse_num(&get, "FRONTLINE_LIST_LIMIT_MAX", d.list, 1, 1_000)?,
             import_records: parse_num(
                 &get,
@@ -871,7 +871,7 @@ mod tests {
         );
         for (var, bad) in [
             ("FRONTLINE_JSON_MAX_DEPTH", "1"),
-            ("FRONTLINE_JSON_MAX_DEPTH", "129"),
+            ("FRONTLINE_JSON_MAX_DEPTH", "128"),
             ("FRONTLINE_LIST_LIMIT_MAX", "0"),
             ("FRONTLINE_LIST_LIMIT_MAX", "1001"),
             ("FRONTLINE_IMPORT_MAX_RECORDS", "0"),

@@ -201,9 +201,25 @@ pub fn served_json(spec: &utoipa::openapi::OpenApi, limits: &crate::config::Limi
         for param in params {
             let is_limit = param.get("name").and_then(|n| n.as_str()) == Some("limit")
                 && param.get("in").and_then(|n| n.as_str()) == Some("query");
-            let schema = param.get_mut("schema").and_then(|s| s.as_object_mut());
-            if let Some(schema) = schema.filter(|_| is_limit) {
+            let Some(param) = param.as_object_mut().filter(|_| is_limit) else {
+                continue;
+            };
+            if let Some(schema) = param.get_mut("schema").and_then(|s| s.as_object_mut()) {
                 schema.insert("maximum".into(), serde_json::json!(limits.list));
+            }
+            if let Some(text) = param.get("description").and_then(|d| d.as_str()) {
+                let text = text.replace(
+                    &format!("1–{}", crate::config::DEFAULT_LIST_LIMIT_MAX),
+                    &format!("1–{}", limits.list),
+                );
+                param.insert("description".into(), serde_json::json!(text));
+            }
+            if param
+                .get("example")
+                .and_then(|e| e.as_i64())
+                .is_some_and(|e| e > limits.list)
+            {
+                param.insert("example".into(), serde_json::json!(limits.list));
             }
         }
     }

@@ -43,7 +43,7 @@ async fn clerk(app: &TestApp) -> (String, String, String) {
 /// `FRONTLINE_JSON_MAX_DEPTH=4`: a body nested five deep is refused before it is parsed, with
 /// the field and the limit named; four deep goes on to the usual checks.
 async fn json_depth_case(app: &TestApp) {
-    let (_, clerk, unit) = clerk(app).await;
+    let (admin, clerk, unit) = clerk(app).await;
     let issue = |extra: Value| json!({"unit_id": unit, "activity": "window", "kind": "problem", "source_reason": "y", "description": "x", "extra": extra});
     let res = app
         .call(
@@ -84,6 +84,29 @@ async fn json_depth_case(app: &TestApp) {
         .await;
     assert_eq!(res.status, 422);
     assert!(has(&res, "extra", "unknown_field"), "{}", res.text());
+    // A work-order file is read as it streams, and held to the same depth.
+    let office = app.unit_named("区营商办").await.id.to_string();
+    let (_, coord) = app
+        .user_with_token(&admin, "yyb.coord", "coordinator", Some(&office), None)
+        .await;
+    let auth = format!("Bearer {coord}");
+    let orders = br#"[{"external_id": "D1", "received_at": "2026-11-20 09:30:00", "unit": "[[[[[", "category": [[[[1]]]]}]"#;
+    let res = app
+        .send(
+            Method::POST,
+            "/api/v1/hotline/work-orders:import",
+            &[
+                ("authorization", &auth),
+                ("content-type", "application/json"),
+            ],
+            Some(orders.to_vec()),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text());
+    assert_eq!(
+        refusals(&res),
+        [("body".to_owned(), "max_depth".to_owned())]
+    );
     // Brackets inside strings are text, not nesting.
     let text = json!({"unit_id": unit, "activity": "window", "kind": "problem", "source_reason": "y", "description": "[[[[[[[[ {{{{{{"});
     let res = app
@@ -127,6 +150,12 @@ async fn list_limit_case(app: &TestApp) {
             for p in op["parameters"].as_array().into_iter().flatten() {
                 if p["name"] == "limit" && p["in"] == "query" {
                     assert_eq!(p["schema"]["maximum"], 20, "{method} {path}");
+                    let text = p["description"].as_str().unwrap_or_default();
+                    assert!(!text.contains("200"), "{method} {path}: {text}");
+                    assert!(
+                        p["example"].as_i64().is_none_or(|e| e <= 20),
+                        "{method} {path}"
+                    );
                     lists += 1;
                 }
             }

@@ -27,18 +27,7 @@ impl RequestCtx {
     /// The key the login rate counts by: the client's address, or for IPv6 its /64 network
     /// (one client usually holds a whole /64).
     pub fn rate_key(&self) -> String {
-        match self
-            .client_addr
-            .as_deref()
-            .map(str::parse::<std::net::IpAddr>)
-        {
-            Some(Ok(std::net::IpAddr::V6(v6))) => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-            Some(Ok(ip)) => ip.to_string(),
-            _ => "unknown".into(),
-        }
+        crate::domain::account::client_key(self.client_addr.as_deref())
     }
 
     /// The audit context of this request acting as `user`.

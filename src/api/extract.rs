@@ -91,33 +91,71 @@ pub fn json_depth(req: &HttpRequest) -> usize {
     limits(req).json_depth
 }
 
-/// Whether arrays and objects in `bytes` nest deeper than `max` (brackets inside strings do
-/// not count). A linear scan before parsing, so that a deep body costs no recursion.
-pub fn too_deep(bytes: &[u8], max: usize) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > max {
-                    return true;
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
+/// Counts the nesting of arrays and objects in JSON text fed to it in pieces (brackets inside
+/// strings do not count): a linear scan, so that a deep body costs no recursion.
+#[derive(Clone, Copy, Debug)]
+pub struct DepthScan {
+    max: usize,
+    depth: usize,
+    in_string: bool,
+    escaped: bool,
+    exceeded: bool,
+}
+
+impl DepthScan {
+    /// A scan that refuses nesting deeper than `max`.
+    pub fn new(max: usize) -> Self {
+        DepthScan {
+            max,
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            exceeded: false,
         }
     }
-    false
+
+    /// Reads the next piece; true once the nesting has gone deeper than the maximum.
+    pub fn feed(&mut self, bytes: &[u8]) -> bool {
+        for &b in bytes {
+            if self.exceeded {
+                break;
+            }
+            if self.in_string {
+                match (self.escaped, b) {
+                    (true, _) => self.escaped = false,
+                    (false, b'\\') => self.escaped = true,
+                    (false, b'"') => self.in_string = false,
+                    _ => {}
+                }
+                continue;
+            }
+            match b {
+                b'"' => self.in_string = true,
+                b'[' | b'{' => {
+                    self.depth += 1;
+                    self.exceeded = self.depth > self.max;
+                }
+                b']' | b'}' => self.depth = self.depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        self.exceeded
+    }
+}
+
+/// Whether arrays and objects in `bytes` nest deeper than `max`.
+pub fn too_deep(bytes: &[u8], max: usize) -> bool {
+    DepthScan::new(max).feed(bytes)
+}
+
+/// The refusal of a body nested deeper than `max_depth`.
+pub fn too_deep_problem(max_depth: usize) -> AppError {
+    AppError::Validation(vec![FieldIssue::new(
+        "body",
+        "max_depth",
+        format!("数组与对象至多嵌套 {max_depth} 层"),
+        format!("arrays and objects nest at most {max_depth} levels deep"),
+    )])
 }
 
 /// Parses JSON: a syntax error is 400; nesting deeper than `max_depth` is 422 (`body`,
@@ -125,12 +163,7 @@ pub fn too_deep(bytes: &[u8], max: usize) -> bool {
 /// at fault.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8], max_depth: usize) -> Result<T, AppError> {
     if too_deep(bytes, max_depth) {
-        return Err(AppError::Validation(vec![FieldIssue::new(
-            "body",
-            "max_depth",
-            format!("数组与对象至多嵌套 {max_depth} 层"),
-            format!("arrays and objects nest at most {max_depth} levels deep"),
-        )]));
+        return Err(too_deep_problem(max_depth));
     }
     if has_nul_escape(bytes) {
         return Err(AppError::Validation(vec![FieldIssue::new(
@@ -397,6 +430,11 @@ mod tests {
             }
             other => panic!("expected max_depth, got {other:?}"),
         }
+        // Fed in pieces, split inside a string and an escape, the count is the same.
+        let mut scan = DepthScan::new(3);
+        assert!(!scan.feed(br#"["a\"#));
+        assert!(!scan.feed(br#""[[[", [["#));
+        assert!(scan.feed(b"[["));
         let ok = format!("{}{}", "[".repeat(32), "]".repeat(32));
         assert!(super::parse_json::<serde_json::Value>(ok.as_bytes(), 32).is_ok());
     }

@@ -133,7 +133,8 @@ pub async fn import_work_orders(
             let mut importer = Importer::new(conn, &source, lang, config.hotline.due_days)?;
             let max_rows = config.limits.hotline_rows;
             let mut seen = 0u32;
-            let n = for_each_row(&mut file, csv, charset.as_deref(), &mut |row| {
+            let depth = config.limits.json_depth;
+            let n = for_each_row(&mut file, csv, charset.as_deref(), depth, &mut |row| {
                 // Past the limit the whole file is refused: its transaction writes nothing.
                 seen += 1;
                 if seen > max_rows {

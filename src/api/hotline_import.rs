@@ -154,6 +154,7 @@ pub fn for_each_row(
     file: &mut std::fs::File,
     csv: bool,
     charset: Option<&str>,
+    max_depth: usize,
     each: &mut dyn FnMut(Row) -> Result<(), AppError>,
 ) -> Result<usize, AppError> {
     let io = |e: std::io::Error| AppError::internal(format!("spooled import: {e}"));
@@ -164,7 +165,7 @@ pub fn for_each_row(
         if !utf8 {
             return Err(AppError::MalformedBody("JSON must be UTF-8".into()));
         }
-        return json_rows(BufReader::new(&mut *file), each);
+        return json_rows(BufReader::new(&mut *file), max_depth, each);
     }
     let mut head = [0u8; 3];
     let n = file.read(&mut head).map_err(io)?;
@@ -277,7 +278,39 @@ impl<'de> serde::de::Visitor<'de> for Each<'_> {
     }
 }
 
+/// A reader that stops once the JSON it passes nests deeper than its scan allows.
+struct Depthed<R> {
+    inner: R,
+    scan: crate::api::extract::DepthScan,
+}
+
+impl<R: Read> Read for Depthed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if self.scan.feed(buf.get(..n).unwrap_or_default()) {
+            return Err(std::io::Error::other("nested too deep"));
+        }
+        Ok(n)
+    }
+}
+
 fn json_rows(
+    reader: impl Read,
+    max_depth: usize,
+    each: &mut dyn FnMut(Row) -> Result<(), AppError>,
+) -> Result<usize, AppError> {
+    let mut depthed = Depthed {
+        inner: reader,
+        scan: crate::api::extract::DepthScan::new(max_depth),
+    };
+    let result = json_rows_of(&mut depthed, each);
+    if depthed.scan.feed(&[]) {
+        return Err(crate::api::extract::too_deep_problem(max_depth));
+    }
+    result
+}
+
+fn json_rows_of(
     reader: impl Read,
     each: &mut dyn FnMut(Row) -> Result<(), AppError>,
 ) -> Result<usize, AppError> {
@@ -729,11 +762,28 @@ mod tests {
         let mut f = tempfile::tempfile().unwrap();
         f.write_all(bytes).unwrap();
         let mut out = Vec::new();
-        for_each_row(&mut f, csv, charset, &mut |r| {
+        for_each_row(&mut f, csv, charset, 32, &mut |r| {
             out.push(r);
             Ok(())
         })?;
         Ok(out)
+    }
+
+    #[test]
+    fn json_nested_past_the_limit_is_refused_as_any_json_body_is() {
+        let deep = format!(
+            r#"[{{"external_id": "A", "x": {}1{}}}]"#,
+            "[".repeat(40),
+            "]".repeat(40)
+        );
+        match rows_of(deep.as_bytes(), false, None) {
+            Err(AppError::Validation(v)) => {
+                assert_eq!((v[0].field.as_str(), v[0].code), ("body", "max_depth"))
+            }
+            other => panic!("expected max_depth, got {other:?}"),
+        }
+        let fits = format!(r#"[{{"external_id": "A", "x": "{}"}}]"#, "[".repeat(40));
+        assert!(rows_of(fits.as_bytes(), false, None).is_ok());
     }
 
     #[test]

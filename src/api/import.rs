@@ -141,7 +141,7 @@ where
     .await
 }
 
-/// Reads the body (up to `FRONTLINE_IMPORT_BODY_LIMIT`, and `FRONTLINE_IMPORT_max_rows` rows)
+/// Reads the body (up to `FRONTLINE_IMPORT_BODY_LIMIT`, and `FRONTLINE_IMPORT_MAX_ROWS` rows)
 /// and parses it by its content type.
 pub async fn read_rows(req: &HttpRequest, mut payload: web::Payload) -> Result<Vec<Row>, AppError> {
     let mime = req

@@ -475,8 +475,9 @@ pub async fn get_issues_export(
             quota,
             audit::recent(conn, audit::Source::Actor(&actor), "issue.export", since)?,
         )];
-        if let Some(addr) = &actx.client_addr {
-            let from_address = audit::recent(conn, audit::Source::Address(addr), "issue.export", since)?;
+        if actx.client_addr.is_some() {
+            let key = crate::domain::account::client_key(actx.client_addr.as_deref());
+            let from_address = audit::recent(conn, audit::Source::Client(&key), "issue.export", since)?;
             counts.push((address_quota, from_address));
         }
         let wait = counts

@@ -1497,6 +1497,17 @@ pub async fn update_participation(
                     })
                 })
                 .collect();
+            // The counts bind what is sent: a record kept from before a lower limit stays
+            // editable in its other fields.
+            let limits = if b.segments.is_some() {
+                limits
+            } else {
+                Limits {
+                    segments: usize::MAX,
+                    calls: usize::MAX,
+                    ..limits
+                }
+            };
             let mut d = Draft {
                 mode: b.mode.unwrap_or(stored.mode),
                 activity_on: match &b.activity_on {

@@ -123,9 +123,41 @@ impl PasswordPolicy {
     }
 }
 
+/// The key a per-client limit counts by: the client's address, or for IPv6 its /64 network
+/// (one client usually holds a whole /64); "unknown" without a readable address.
+pub fn client_key(addr: Option<&str>) -> String {
+    match addr.map(str::parse::<std::net::IpAddr>) {
+        Some(Ok(std::net::IpAddr::V6(v6))) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
+        Some(Ok(ip)) => ip.to_string(),
+        _ => "unknown".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_is_its_address_or_its_ipv6_network() {
+        assert_eq!(client_key(Some("10.0.0.8")), "10.0.0.8");
+        assert_eq!(
+            client_key(Some("2001:db8:1:2:aaaa::1")),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            client_key(Some("2001:db8:1:2:bbbb::9")),
+            client_key(Some("2001:db8:1:2::5"))
+        );
+        assert_ne!(
+            client_key(Some("2001:db8:1:3::1")),
+            client_key(Some("2001:db8:1:2::1"))
+        );
+        assert_eq!(client_key(None), "unknown");
+        assert_eq!(client_key(Some("not an address")), "unknown");
+    }
 
     #[test]
     fn the_policy_edges() {

@@ -184,8 +184,9 @@ pub struct AuditFilter {
 pub enum Source<'a> {
     /// An account's.
     Actor(&'a str),
-    /// A client address's, whatever the accounts.
-    Address(&'a str),
+    /// A client's, whatever the accounts: its address, or for IPv6 its /64 network (the key
+    /// of [`crate::domain::account::client_key`]).
+    Client(&'a str),
 }
 
 /// How many `action` records `source` left since `since`, and the oldest of them: the quota of
@@ -201,14 +202,29 @@ pub fn recent(
         .filter(audit_log::action.eq(action))
         .filter(audit_log::at.ge(since))
         .into_boxed();
-    let q = match source {
-        Source::Actor(id) => q.filter(audit_log::actor_id.eq(id)),
-        Source::Address(addr) => q.filter(audit_log::client_addr.eq(addr)),
-    };
-    let (count, oldest): (i64, Option<chrono::NaiveDateTime>) = q
-        .select((diesel::dsl::count_star(), diesel::dsl::min(audit_log::at)))
-        .first(conn)?;
-    Ok((count, oldest))
+    match source {
+        Source::Actor(id) => {
+            let (count, oldest): (i64, Option<chrono::NaiveDateTime>) = q
+                .filter(audit_log::actor_id.eq(id))
+                .select((diesel::dsl::count_star(), diesel::dsl::min(audit_log::at)))
+                .first(conn)?;
+            Ok((count, oldest))
+        }
+        Source::Client(key) => {
+            // The hour's records of the action (few: an index on action and time finds them),
+            // grouped by client key here, since an IPv6 client's addresses differ within its
+            // network.
+            let rows: Vec<(Option<String>, chrono::NaiveDateTime)> = q
+                .select((audit_log::client_addr, audit_log::at))
+                .load(conn)?;
+            let times: Vec<chrono::NaiveDateTime> = rows
+                .into_iter()
+                .filter(|(addr, _)| crate::domain::account::client_key(addr.as_deref()) == key)
+                .map(|(_, at)| at)
+                .collect();
+            Ok((times.len() as i64, times.iter().min().copied()))
+        }
+    }
 }
 
 /// Records matching `filter`, newest first, older than the record `before`; at most `limit`,
