@@ -155,7 +155,33 @@ fn trim_allocator() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn trim_allocator() {}
 
+/// Allocations from this size up get their own mapping, given back to the system when freed.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MMAP_THRESHOLD: libc::c_int = 1 << 20;
+
+/// Pins glibc's mmap threshold. Left to itself glibc raises the threshold to the size of the
+/// largest block freed (up to 32 MiB): after the first password hash (19 MiB of argon2
+/// memory) such blocks come from the arena of whichever blocking thread ran it, and each of
+/// those arenas then keeps its freed 19 MiB, and its share of a compliance check's year,
+/// resident for good (the RSS peak, 189 → 72 MB after the checks; benches/RESULTS.md). An
+/// operator's own `GLIBC_TUNABLES=glibc.malloc.mmap_threshold=…` is left in force.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn tune_allocator() {
+    if std::env::var("GLIBC_TUNABLES").is_ok_and(|t| t.contains("mmap_threshold")) {
+        return;
+    }
+    // SAFETY: mallopt only sets a parameter of glibc's allocator; called before any thread
+    // of the server starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, MMAP_THRESHOLD);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn tune_allocator() {}
+
 fn serve(config: Config) -> ExitCode {
+    tune_allocator();
     let result = actix_web::rt::System::new().block_on(async move {
         let app = crate::startup::Application::build(config.clone()).await?;
         // Once the workers have built their apps.

@@ -224,6 +224,25 @@ both_backends! {
         assert_eq!(events.len(), 2);
         assert!(events.iter().all(|e| e.2 == "0" && e.3 == "CONFIRMED"));
         assert!(events.iter().any(|e| e.0 == "区发改委 跟执法"), "{events:?}");
+        // Calendar clients ask for gzip: the same feed, compressed, with its own tag.
+        let plain = app.get("/api/v1/public/schedules.ics?activity=enforcement").await;
+        let zipped = app.get_with("/api/v1/public/schedules.ics?activity=enforcement", &[("accept-encoding", "br;q=1, gzip;q=0.8")]).await;
+        assert_eq!(zipped.status, 200);
+        assert_eq!(zipped.header("content-encoding").as_deref(), Some("gzip"));
+        assert_eq!(plain.header("content-encoding"), None);
+        for res in [&plain, &zipped] {
+            assert_eq!(res.header("vary").as_deref(), Some("Accept-Encoding"));
+        }
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&zipped.body[..]), &mut unzipped).unwrap();
+        assert_eq!(unzipped, plain.body, "the gzip body unpacks to the feed");
+        let (plain_tag, zip_tag) = (plain.header("etag").unwrap(), zipped.header("etag").unwrap());
+        assert_ne!(plain_tag, zip_tag, "two encodings, two tags");
+        let res = app.get_with("/api/v1/public/schedules.ics?activity=enforcement", &[("accept-encoding", "gzip"), ("if-none-match", &zip_tag)]).await;
+        assert_eq!((res.status, res.body.len()), (304, 0));
+        let res = app.get_with("/api/v1/public/schedules.ics?activity=enforcement", &[("accept-encoding", "gzip;q=0"), ("if-none-match", &zip_tag)]).await;
+        assert_eq!(res.status, 200, "the gzip tag does not match the plain feed");
+        assert_eq!(res.body, plain.body);
         // The whole feed, rendered now: the same address must show revision 2 once published.
         let before = ics_events(&app.get("/api/v1/public/schedules.ics").await.text());
         assert!(before.iter().all(|e| e.2 == "0"), "{before:?}");

@@ -14,7 +14,7 @@ ROUTES = [
     ("list_50", "GET /api/v1/participations?activity&status&limit=50", 0.10),
     ("create", "POST /api/v1/participations (3 segments, audit)", 0.04),
     ("todo", "GET /api/v1/todo (unit)", None),
-    ("ics", "GET /api/v1/public/schedules.ics", None),
+    ("ics", "GET /api/v1/public/schedules.ics (gzip)", None),
 ]
 UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 

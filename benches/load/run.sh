@@ -13,7 +13,8 @@
 #
 # Settings: SCALE (districts, default 12, even), DURATION (seconds per wrk run, 8), ROUNDS
 # (interleaved rounds, 2), CONNECTIONS (64), BACKENDS ("sqlite postgres"), BENCH_POSTGRES
-# (server URL, default postgres://postgres@127.0.0.1:5432), RESULTS (output file).
+# (server URL, default postgres://postgres@127.0.0.1:5432), RESULTS (output file), KEEP (keep
+# the work folder with the server's log and wrk's outputs).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 scale=${SCALE:-12}
@@ -34,7 +35,11 @@ echo "== building the release binary"
 bin="${CARGO_TARGET_DIR:-$root/target}/release/frontline"
 work=$(mktemp -d)
 server_pid=
-cleanup() { [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true; rm -rf "$work"; }
+# KEEP=1 keeps the work folder (server log, wrk outputs) and prints where it is.
+cleanup() {
+  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null || true
+  if [ -n "${KEEP:-}" ]; then echo "work folder kept: $work"; else rm -rf "$work"; fi
+}
 trap cleanup EXIT
 port=$(( 20000 + RANDOM % 20000 ))
 base="http://127.0.0.1:$port"
@@ -135,7 +140,7 @@ LUA
     [list_50]="GET $base/api/v1/participations?activity=enforcement&status=accepted&limit=50 admin"
     [create]="POST $base/api/v1/participations unit"
     [todo]="GET $base/api/v1/todo unit"
-    [ics]="GET $base/api/v1/public/schedules.ics"
+    [ics]="GET $base/api/v1/public/schedules.ics gzip"
   )
   order=(baseline get_by_id list_50 create todo ics)
   for round in $(seq 1 "$rounds"); do
@@ -145,6 +150,7 @@ LUA
       case $who in
         admin) args+=(-H "Authorization: Bearer $admin") ;;
         unit) args+=(-H "Authorization: Bearer $unit") ;;
+        gzip) args+=(-H "Accept-Encoding: gzip") ;; # as calendar clients ask for it
       esac
       [ "$method" = POST ] && args+=(-s "$work/post.lua")
       echo "   round $round: $r"

@@ -172,6 +172,18 @@ fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>) -> HttpRespon
 }
 
 fn tagged(req: &HttpRequest, content_type: &str, body: web::Bytes, tag: String) -> HttpResponse {
+    tagged_with(req, content_type, body, tag, &[])
+}
+
+/// A cacheable answer with its strong `ETag`: 304 when the client's `If-None-Match` holds it;
+/// `headers` go on both.
+fn tagged_with(
+    req: &HttpRequest,
+    content_type: &str,
+    body: impl actix_web::body::MessageBody + 'static,
+    tag: String,
+    headers: &[(header::HeaderName, &'static str)],
+) -> HttpResponse {
     let fresh = req
         .headers()
         .get(header::IF_NONE_MATCH)
@@ -184,6 +196,9 @@ fn tagged(req: &HttpRequest, content_type: &str, body: web::Bytes, tag: String) 
     };
     res.insert_header((header::ETAG, tag))
         .insert_header((header::CACHE_CONTROL, "public, max-age=300"));
+    for (name, value) in headers {
+        res.insert_header((name.clone(), *value));
+    }
     if fresh {
         res.finish()
     } else {
@@ -363,25 +378,119 @@ fn events(
 /// from ([`store::public_version`]): a feed is rendered again only when that state changed. Each
 /// instance keeps its own; all of them read the state from the one database.
 #[derive(Default)]
-pub struct FeedCache(std::sync::Mutex<HashMap<String, (String, web::Bytes, String)>>);
+pub struct FeedCache {
+    feeds: std::sync::Mutex<HashMap<String, (String, Feed)>>,
+    /// Held while a feed is rendered: the requests that missed the cache together wait for
+    /// one rendering instead of each making its own (64 at once held 64 copies of the city's).
+    rendering: std::sync::Mutex<()>,
+}
+
+/// One rendered feed: its text and the same text gzip-compressed, each with its strong `ETag`
+/// (two encodings are two representations, RFC 9110 §8.8.3). Both are shared, never copied,
+/// by the responses that send them.
+#[derive(Clone)]
+pub struct Feed {
+    body: web::Bytes,
+    tag: String,
+    gzip: web::Bytes,
+    gzip_tag: String,
+}
+
+impl Feed {
+    fn of(text: String) -> Result<Feed, AppError> {
+        use std::io::Write;
+        let body = web::Bytes::from(text.into_bytes());
+        let tag = etag_of(&body);
+        let mut z = flate2::write::GzEncoder::new(
+            Vec::with_capacity(body.len() / 8),
+            flate2::Compression::default(),
+        );
+        z.write_all(&body)
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        let gzip = web::Bytes::from(z.finish().map_err(|e| AppError::internal(e.to_string()))?);
+        let gzip_tag = format!("{}-gzip\"", tag.trim_end_matches('"'));
+        Ok(Feed {
+            body,
+            tag,
+            gzip,
+            gzip_tag,
+        })
+    }
+}
 
 /// The most feeds kept (one per filter combination asked for).
 const FEEDS_KEPT: usize = 256;
 
 impl FeedCache {
-    fn get(&self, key: &str, version: &str) -> Option<(web::Bytes, String)> {
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+    fn get(&self, key: &str, version: &str) -> Option<Feed> {
+        let map = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
         map.get(key)
-            .filter(|(v, _, _)| v == version)
-            .map(|(_, body, tag)| (body.clone(), tag.clone()))
+            .filter(|(v, _)| v == version)
+            .map(|(_, feed)| feed.clone())
     }
 
-    fn put(&self, key: String, version: String, body: web::Bytes, tag: String) {
-        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+    fn put(&self, key: String, version: String, feed: Feed) {
+        let mut map = self.feeds.lock().unwrap_or_else(|e| e.into_inner());
         if map.len() >= FEEDS_KEPT && !map.contains_key(&key) {
             map.clear();
         }
-        map.insert(key, (version, body, tag));
+        map.insert(key, (version, feed));
+    }
+}
+
+/// Whether an `Accept-Encoding` value takes gzip (RFC 9110 §12.5.3): `gzip`, `x-gzip` or `*`
+/// with a non-zero weight, unless `gzip` itself is refused with `q=0`.
+pub fn accepts_gzip(value: &str) -> bool {
+    let mut star = false;
+    for item in value.split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .or_else(|| p.trim().strip_prefix("Q="))
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q <= 0.0)
+        });
+        match name.as_str() {
+            "gzip" | "x-gzip" => return !refused,
+            "*" => star = !refused,
+            _ => {}
+        }
+    }
+    star
+}
+
+/// A body sent in slices of a shared buffer: the connection's write buffer holds one slice at
+/// a time instead of a copy of the whole feed (64 clients of a city's 1.5 MB feed would
+/// otherwise hold 64 copies).
+struct Slices {
+    bytes: web::Bytes,
+    at: usize,
+}
+
+/// Bytes handed to the connection per slice.
+const SLICE: usize = 64 * 1024;
+
+impl actix_web::body::MessageBody for Slices {
+    type Error = std::convert::Infallible;
+
+    fn size(&self) -> actix_web::body::BodySize {
+        actix_web::body::BodySize::Sized((self.bytes.len() - self.at) as u64)
+    }
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<web::Bytes, Self::Error>>> {
+        let len = self.bytes.len();
+        if self.at >= len {
+            return std::task::Poll::Ready(None);
+        }
+        let end = (self.at + SLICE).min(len);
+        let slice = self.bytes.slice(self.at..end);
+        self.at = end;
+        std::task::Poll::Ready(Some(Ok(slice)))
     }
 }
 
@@ -389,8 +498,8 @@ impl FeedCache {
 #[utoipa::path(
     tag = "public",
     operation_id = "get_public_schedules_ics",
-    params(PublicParams),
-    responses((status = 200, description = "An iCalendar feed; cacheable", content_type = "text/calendar", body = String), (status = 304, description = "The client's copy is current"), ParameterErrors, CommonErrors),
+    params(PublicParams, ("Accept-Encoding" = Option<String>, Header, description = "`gzip` (as calendar clients send) gets the feed gzip-compressed, with its own `ETag`", example = "gzip")),
+    responses((status = 200, description = "An iCalendar feed; cacheable", content_type = "text/calendar", body = String, headers(("ETag" = String, description = "Of this encoding of the feed"), ("Vary" = String, description = "`Accept-Encoding`"), ("Content-Encoding" = Option<String>, description = "`gzip` when the client accepts it"))), (status = 304, description = "The client's copy is current"), ParameterErrors, CommonErrors),
     security(())
 )]
 #[get("/public/schedules.ics")]
@@ -411,25 +520,120 @@ pub async fn get_public_schedules_ics(
     let key = format!("{activity:?}/{unit:?}");
     // Rendered on a blocking thread (a city's feed holds thousands of events), and only when
     // the plans changed since the last rendering.
-    let (body, tag) = crate::db::run(&pool, move |conn| {
+    let feed = crate::db::run(&pool, move |conn| {
         let version = store::public_version(conn)?;
         if let Some(hit) = cache.as_ref().and_then(|c| c.get(&key, &version)) {
             return Ok(hit);
         }
-        let events = events(conn, activity, unit.as_deref())?;
-        let body = web::Bytes::from(
-            ical::calendar(
-                "碑林区“一把手走流程、坐窗口、跟执法、处投诉”活动计划",
-                &events,
-            )
-            .into_bytes(),
-        );
-        let tag = etag_of(&body);
-        if let Some(c) = &cache {
-            c.put(key, version, body.clone(), tag.clone());
+        let _rendering = cache
+            .as_ref()
+            .map(|c| c.rendering.lock().unwrap_or_else(|e| e.into_inner()));
+        if let Some(hit) = cache.as_ref().and_then(|c| c.get(&key, &version)) {
+            return Ok(hit);
         }
-        Ok((body, tag))
+        let events = events(conn, activity, unit.as_deref())?;
+        let feed = Feed::of(ical::calendar(
+            "碑林区“一把手走流程、坐窗口、跟执法、处投诉”活动计划",
+            &events,
+        ))?;
+        if let Some(c) = &cache {
+            c.put(key, version, feed.clone());
+        }
+        Ok(feed)
     })
     .await?;
-    Ok(tagged(&req, "text/calendar; charset=utf-8", body, tag))
+    let gzip = req
+        .headers()
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(accepts_gzip);
+    let (body, tag, headers) = if gzip {
+        let headers: &[_] = &[
+            (header::VARY, "Accept-Encoding"),
+            (header::CONTENT_ENCODING, "gzip"),
+        ];
+        (feed.gzip, feed.gzip_tag, headers)
+    } else {
+        (
+            feed.body,
+            feed.tag,
+            &[(header::VARY, "Accept-Encoding")][..],
+        )
+    };
+    Ok(tagged_with(
+        &req,
+        "text/calendar; charset=utf-8",
+        Slices { bytes: body, at: 0 },
+        tag,
+        headers,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gzip_is_taken_when_offered_and_not_refused() {
+        for yes in [
+            "gzip",
+            "gzip, deflate, br",
+            "br;q=1.0, GZIP;q=0.5",
+            "x-gzip",
+            "*",
+            "deflate, *;q=0.1",
+        ] {
+            assert!(accepts_gzip(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "identity",
+            "br, deflate",
+            "gzip;q=0",
+            "gzip; q=0.0, *",
+            "*;q=0",
+            "gzip;Q=0",
+        ] {
+            assert!(!accepts_gzip(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn a_feed_is_sent_in_slices_that_add_up_to_it() {
+        use actix_web::body::MessageBody;
+        let text: String = (0..200_000)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let mut body = Slices {
+            bytes: web::Bytes::from(text.clone()),
+            at: 0,
+        };
+        assert_eq!(body.size(), actix_web::body::BodySize::Sized(200_000));
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut got = Vec::new();
+        let mut slices = 0;
+        while let std::task::Poll::Ready(Some(Ok(s))) =
+            std::pin::Pin::new(&mut body).poll_next(&mut cx)
+        {
+            assert!(s.len() <= SLICE);
+            got.extend_from_slice(&s);
+            slices += 1;
+        }
+        assert_eq!((got, slices), (text.into_bytes(), 4));
+    }
+
+    #[test]
+    fn the_gzip_feed_unpacks_to_the_feed_with_its_own_tag() {
+        use std::io::Read;
+        let feed = Feed::of("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n".repeat(100)).unwrap();
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&feed.gzip[..])
+            .read_to_string(&mut text)
+            .unwrap();
+        assert_eq!(text.as_bytes(), &feed.body[..]);
+        assert!(feed.gzip.len() < feed.body.len() / 10);
+        assert_ne!(feed.tag, feed.gzip_tag);
+        assert!(feed.gzip_tag.starts_with('"') && feed.gzip_tag.ends_with("-gzip\""));
+    }
 }

@@ -31,6 +31,26 @@ pub enum AnyConnection {
     Sqlite(SqliteConnection),
 }
 
+/// Runs a query on the connection inside an [`AnyConnection`], typed for that backend: the
+/// body is compiled once per backend and must be diesel that both accept.
+///
+/// For the queries every request makes. diesel's `MultiConnection` hands each query to the
+/// inner connection wrapped in a `SerializedQuery`, whose `walk_ast` builds the whole SQL text
+/// on every pass over it: once to ask whether the statement may be cached, again to collect
+/// its binds, on every execution. On the inner connection a query of static shape is found in
+/// the statement cache by its type and no SQL is built (a quarter of an authenticated GET's
+/// CPU; benches/RESULTS.md). Transactions begun on the `AnyConnection` are those of the inner
+/// connection, so the body runs inside them.
+macro_rules! direct {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::AnyConnection::Sqlite($c) => $body,
+            $crate::db::AnyConnection::Postgresql($c) => $body,
+        }
+    };
+}
+pub(crate) use direct;
+
 /// Which database the service talks to, parsed from `FRONTLINE_DATABASE_URL` by its scheme.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseTarget {
@@ -158,6 +178,8 @@ pub fn connect(
 pub struct ConnectionManager {
     target: DatabaseTarget,
     busy_timeout_ms: u32,
+    /// The queue of the SQLite file's writers in this process ([`WriterGate`]).
+    gate: Option<&'static WriterGate>,
 }
 
 /// A pooled connection, when it last proved alive (a check, or a request that used it), and
@@ -167,6 +189,8 @@ pub struct Pooled {
     alive_at: std::time::Instant,
     /// [`FAILURES`] when it last answered: a failure since then anywhere makes it suspect.
     failures_seen: u64,
+    /// The SQLite file's [`WriterGate`] and how long to wait at it (the busy time-out).
+    gate: Option<(&'static WriterGate, Duration)>,
 }
 
 /// Failed uses of any pooled connection: one that was cut (a database restart) cuts the
@@ -177,6 +201,14 @@ impl Pooled {
     /// The connection.
     pub fn conn(&mut self) -> &mut AnyConnection {
         &mut self.conn
+    }
+
+    /// Runs `f` on the connection with its writers' gate in force on this thread.
+    pub fn with_gate<T>(&mut self, f: impl FnOnce(&mut AnyConnection) -> T) -> T {
+        GATE.with(|g| g.set(self.gate));
+        let out = f(&mut self.conn);
+        GATE.with(|g| g.set(None));
+        out
     }
 
     /// Records that the connection just answered.
@@ -207,6 +239,9 @@ impl r2d2::ManageConnection for ConnectionManager {
             conn,
             alive_at: std::time::Instant::now(),
             failures_seen: FAILURES.load(std::sync::atomic::Ordering::Acquire),
+            gate: self
+                .gate
+                .map(|g| (g, Duration::from_millis(u64::from(self.busy_timeout_ms)))),
         })
     }
 
@@ -256,6 +291,7 @@ pub fn build_pool(
     builder.build(ConnectionManager {
         target: target.clone(),
         busy_timeout_ms,
+        gate: WriterGate::of(target),
     })
 }
 
@@ -336,9 +372,87 @@ pub fn with_startup_lock<T>(
     out
 }
 
+/// The SQLite writers of this process, one at a time, in a queue that wakes the next as soon
+/// as the last commits. SQLite lets one connection write; the others, refused the lock, sleep
+/// in its busy handler for 1, 2, 5 … 100 ms steps and are not woken when it frees, so under
+/// a burst of writes most of the time went to sleeping: POST p99 387 ms at 64 connections
+/// (benches/RESULTS.md). The gate is a queue in front of the lock, not a replacement for it:
+/// a writer that waited the whole busy time-out (another process writing, or a transaction
+/// within a transaction) goes on to `BEGIN IMMEDIATE` and SQLite's own waiting. One gate per
+/// database file, reached by the pool's jobs ([`run`]) through [`GATE`].
+#[derive(Debug)]
+pub struct WriterGate {
+    busy: std::sync::Mutex<bool>,
+    freed: std::sync::Condvar,
+}
+
+thread_local! {
+    /// The gate of the database the thread's current [`run`] job writes to, with the time to
+    /// wait at it (the busy time-out); none outside such a job.
+    static GATE: std::cell::Cell<Option<(&'static WriterGate, Duration)>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// A place at the gate, given back when dropped.
+struct Passage(&'static WriterGate);
+
+impl WriterGate {
+    const fn new() -> WriterGate {
+        WriterGate {
+            busy: std::sync::Mutex::new(false),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// The gate of a SQLite file: one per path for the life of the process.
+    fn of(target: &DatabaseTarget) -> Option<&'static WriterGate> {
+        static GATES: std::sync::Mutex<std::collections::BTreeMap<String, &'static WriterGate>> =
+            std::sync::Mutex::new(std::collections::BTreeMap::new());
+        let DatabaseTarget::Sqlite { path } = target else {
+            return None;
+        };
+        if path == ":memory:" {
+            return None;
+        }
+        let mut gates = GATES.lock().unwrap_or_else(|e| e.into_inner());
+        Some(
+            *gates
+                .entry(path.clone())
+                .or_insert_with(|| Box::leak(Box::new(WriterGate::new()))),
+        )
+    }
+
+    /// Waits up to `wait` for the gate; `None` when it stayed taken that long.
+    fn enter(&'static self, wait: Duration) -> Option<Passage> {
+        let deadline = std::time::Instant::now() + wait;
+        let mut busy = self.busy.lock().unwrap_or_else(|e| e.into_inner());
+        while *busy {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return None;
+            }
+            busy = self
+                .freed
+                .wait_timeout(busy, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        *busy = true;
+        Some(Passage(self))
+    }
+}
+
+impl Drop for Passage {
+    fn drop(&mut self) {
+        *self.0.busy.lock().unwrap_or_else(|e| e.into_inner()) = false;
+        self.0.freed.notify_one();
+    }
+}
+
 /// Runs `f` in one transaction that will write: `BEGIN IMMEDIATE` on SQLite (takes the write
-/// lock up front, so a read-then-write never fails on lock upgrade), `BEGIN` on PostgreSQL.
-/// Commits when `f` returns `Ok`, rolls back otherwise.
+/// lock up front, so a read-then-write never fails on lock upgrade; the process's writers
+/// queue at [`WriterGate`] first), `BEGIN` on PostgreSQL. Commits when `f` returns `Ok`,
+/// rolls back otherwise.
 pub fn write_transaction<T, E>(
     conn: &mut AnyConnection,
     f: impl FnOnce(&mut AnyConnection) -> Result<T, E>,
@@ -346,8 +460,12 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    let _passage;
     match conn {
         AnyConnection::Sqlite(c) => {
+            _passage = GATE
+                .with(std::cell::Cell::get)
+                .and_then(|(gate, wait)| gate.enter(wait));
             AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
         }
         AnyConnection::Postgresql(c) => AnsiTransactionManager::begin_transaction(c)?,
@@ -396,7 +514,7 @@ where
     actix_web::web::block(move || {
         crate::telemetry::with_request_id(request_id, || {
             let mut pooled = pool.get().map_err(AppError::pool)?;
-            let out = f(pooled.conn());
+            let out = pooled.with_gate(f);
             // A success proves the connection alive; after a fault (not a refusal of the
             // request, which the database answered) every connection is checked before use.
             match &out {
@@ -414,6 +532,33 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_writer_gate_lets_one_in_wakes_the_next_and_gives_up_after_the_wait() {
+        let gate: &'static WriterGate = Box::leak(Box::new(WriterGate::new()));
+        let first = gate.enter(Duration::from_millis(10)).expect("a free gate");
+        assert!(
+            gate.enter(Duration::from_millis(30)).is_none(),
+            "taken: the wait runs out"
+        );
+        let waiter = std::thread::spawn(move || {
+            let started = std::time::Instant::now();
+            let got = gate.enter(Duration::from_secs(10)).is_some();
+            (got, started.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(50));
+        drop(first);
+        let (got, waited) = waiter.join().expect("the waiter");
+        assert!(got, "the next writer gets the gate once it is given back");
+        assert!(
+            waited < Duration::from_secs(5),
+            "woken, not timed out: {waited:?}"
+        );
+        assert!(
+            gate.enter(Duration::from_millis(10)).is_some(),
+            "the waiter's passage was given back"
+        );
+    }
 
     #[test]
     fn the_bundled_sqlite_keeps_its_plans_whatever_the_bound_values() {

@@ -66,23 +66,24 @@ pub fn record(
     ctx: &AuditCtx,
     entry: AuditEntry<'_>,
 ) -> Result<(), AppError> {
-    diesel::insert_into(audit_log::table)
-        .values(NewAuditRow {
-            id: uuid::Uuid::now_v7().to_string(),
-            at: crate::store::now(),
-            actor_id: ctx.actor_id.as_deref(),
-            actor_username: ctx.actor_username.as_deref(),
-            actor_role: ctx.actor_role.as_deref(),
-            actor_unit_id: ctx.actor_unit_id.as_deref(),
-            action: entry.action,
-            target_type: entry.target_type,
-            target_id: entry.target_id,
-            changes: entry.changes.map(|c| c.to_string()),
-            request_id: ctx.request_id.as_deref(),
-            client_addr: ctx.client_addr.as_deref(),
-            outcome: entry.outcome,
-        })
-        .execute(conn)?;
+    let row = NewAuditRow {
+        id: uuid::Uuid::now_v7().to_string(),
+        at: crate::store::now(),
+        actor_id: ctx.actor_id.as_deref(),
+        actor_username: ctx.actor_username.as_deref(),
+        actor_role: ctx.actor_role.as_deref(),
+        actor_unit_id: ctx.actor_unit_id.as_deref(),
+        action: entry.action,
+        target_type: entry.target_type,
+        target_id: entry.target_id,
+        changes: entry.changes.map(|c| c.to_string()),
+        request_id: ctx.request_id.as_deref(),
+        client_addr: ctx.client_addr.as_deref(),
+        outcome: entry.outcome,
+    };
+    crate::db::direct!(conn, |c| diesel::insert_into(audit_log::table)
+        .values(&row)
+        .execute(c))?;
     Ok(())
 }
 

@@ -207,10 +207,10 @@ pub fn finding_issues(
     conn: &mut AnyConnection,
     participation_id: &str,
 ) -> Result<Vec<(String, String)>, AppError> {
-    let rows: Vec<(Option<String>, String)> = issues::table
+    let rows: Vec<(Option<String>, String)> = crate::db::direct!(conn, |c| issues::table
         .filter(issues::participation_id.eq(participation_id))
         .select((issues::finding_id, issues::id))
-        .load(conn)?;
+        .load(c))?;
     Ok(rows
         .into_iter()
         .filter_map(|(f, i)| f.map(|f| (f, i)))

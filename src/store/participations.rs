@@ -157,19 +157,19 @@ pub struct IdempotencyRow {
 
 /// Inserts a participation.
 pub fn insert(conn: &mut AnyConnection, row: &ParticipationRow) -> Result<(), AppError> {
-    diesel::insert_into(participations::table)
+    crate::db::direct!(conn, |c| diesel::insert_into(participations::table)
         .values(row)
-        .execute(conn)?;
+        .execute(c))?;
     Ok(())
 }
 
 /// The participation with `id`.
 pub fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<ParticipationRow>, AppError> {
-    Ok(participations::table
+    Ok(crate::db::direct!(conn, |c| participations::table
         .find(id)
         .select(participations::all_columns)
-        .first(conn)
-        .optional()?)
+        .first(c)
+        .optional())?)
 }
 
 /// Writes every changeable column of `row` when its stored version is `expected`, bumping
@@ -259,53 +259,58 @@ pub fn list(
     after: Option<&str>,
     limit: i64,
 ) -> Result<(Vec<ParticipationRow>, bool), AppError> {
-    let mut q = participations::table
-        .select(participations::all_columns)
-        .order(participations::id.asc())
-        .into_boxed();
-    if let Some(v) = &f.unit_id {
-        q = q.filter(participations::unit_id.eq(v.clone()));
-    }
-    if let Some(v) = &f.activity {
-        q = q.filter(participations::activity.eq(v.clone()));
-    }
-    if let Some(v) = &f.mode {
-        q = q.filter(participations::mode.eq(v.clone()));
-    }
-    if let Some(v) = f.from {
-        q = q.filter(participations::activity_on.ge(v));
-    }
-    if let Some(v) = f.to {
-        q = q.filter(participations::activity_on.le(v));
-    }
-    if let Some(v) = &f.status {
-        q = q.filter(participations::status.eq(v.clone()));
-    }
-    if let Some(v) = &f.participant_kind {
-        q = q.filter(participations::participant_kind.eq(v.clone()));
-    }
-    match f.late {
-        Some(true) => q = q.filter(participations::late_days.gt(0)),
-        Some(false) => q = q.filter(participations::late_days.eq(0)),
-        None => {}
-    }
-    match &f.scope {
-        Some((Some(activity), Some(unit))) => {
-            q = q.filter(
-                participations::activity
-                    .eq(activity.clone())
-                    .or(participations::unit_id.eq(unit.clone())),
-            )
+    // Built once per backend (the boxed query is of its backend), for `db::direct!`.
+    let mut rows: Vec<ParticipationRow> = crate::db::direct!(conn, |c| {
+        let mut q = participations::table
+            .select(participations::all_columns)
+            .order(participations::id.asc())
+            .into_boxed();
+        if let Some(v) = &f.unit_id {
+            q = q.filter(participations::unit_id.eq(v.clone()));
         }
-        Some((Some(activity), None)) => q = q.filter(participations::activity.eq(activity.clone())),
-        Some((None, Some(unit))) => q = q.filter(participations::unit_id.eq(unit.clone())),
-        Some((None, None)) => q = q.filter(participations::id.eq("")),
-        None => {}
-    }
-    if let Some(a) = after {
-        q = q.filter(participations::id.gt(a.to_owned()));
-    }
-    let mut rows: Vec<ParticipationRow> = q.limit(limit + 1).load(conn)?;
+        if let Some(v) = &f.activity {
+            q = q.filter(participations::activity.eq(v.clone()));
+        }
+        if let Some(v) = &f.mode {
+            q = q.filter(participations::mode.eq(v.clone()));
+        }
+        if let Some(v) = f.from {
+            q = q.filter(participations::activity_on.ge(v));
+        }
+        if let Some(v) = f.to {
+            q = q.filter(participations::activity_on.le(v));
+        }
+        if let Some(v) = &f.status {
+            q = q.filter(participations::status.eq(v.clone()));
+        }
+        if let Some(v) = &f.participant_kind {
+            q = q.filter(participations::participant_kind.eq(v.clone()));
+        }
+        match f.late {
+            Some(true) => q = q.filter(participations::late_days.gt(0)),
+            Some(false) => q = q.filter(participations::late_days.eq(0)),
+            None => {}
+        }
+        match &f.scope {
+            Some((Some(activity), Some(unit))) => {
+                q = q.filter(
+                    participations::activity
+                        .eq(activity.clone())
+                        .or(participations::unit_id.eq(unit.clone())),
+                )
+            }
+            Some((Some(activity), None)) => {
+                q = q.filter(participations::activity.eq(activity.clone()))
+            }
+            Some((None, Some(unit))) => q = q.filter(participations::unit_id.eq(unit.clone())),
+            Some((None, None)) => q = q.filter(participations::id.eq("")),
+            None => {}
+        }
+        if let Some(a) = after {
+            q = q.filter(participations::id.gt(a.to_owned()));
+        }
+        q.limit(limit + 1).load(c)
+    })?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     Ok((rows, more))
@@ -321,11 +326,13 @@ pub fn insert_transition(conn: &mut AnyConnection, row: &TransitionRow) -> Resul
 
 /// A participation's steps, oldest first.
 pub fn transitions(conn: &mut AnyConnection, id: &str) -> Result<Vec<TransitionRow>, AppError> {
-    Ok(participation_transitions::table
-        .filter(participation_transitions::participation_id.eq(id))
-        .select(participation_transitions::all_columns)
-        .order(participation_transitions::id.asc())
-        .load(conn)?)
+    Ok(crate::db::direct!(conn, |c| {
+        participation_transitions::table
+            .filter(participation_transitions::participation_id.eq(id))
+            .select(participation_transitions::all_columns)
+            .order(participation_transitions::id.asc())
+            .load(c)
+    })?)
 }
 
 /// Appends a note.
@@ -338,11 +345,11 @@ pub fn insert_note(conn: &mut AnyConnection, row: &NoteRow) -> Result<(), AppErr
 
 /// A participation's notes, oldest first.
 pub fn notes(conn: &mut AnyConnection, id: &str) -> Result<Vec<NoteRow>, AppError> {
-    Ok(participation_notes::table
+    Ok(crate::db::direct!(conn, |c| participation_notes::table
         .filter(participation_notes::participation_id.eq(id))
         .select(participation_notes::all_columns)
         .order(participation_notes::id.asc())
-        .load(conn)?)
+        .load(c))?)
 }
 
 /// A deputy's participation counts only where the unit allows delegation (DOMAIN.md, R2, R8).

@@ -250,14 +250,14 @@ pub fn principal(
         .filter(refresh_tokens::family_id.eq(sid.to_owned()))
         .filter(refresh_tokens::revoked_at.is_not_null())
         .select(refresh_tokens::id);
-    let row: Option<UserRow> = users::table
+    let row: Option<UserRow> = crate::db::direct!(conn, |c| users::table
         .find(user_id)
         .filter(users::active.eq(true))
         .filter(diesel::dsl::exists(of_session))
         .filter(diesel::dsl::not(diesel::dsl::exists(revoked)))
         .select(users::all_columns)
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     let Some(row) = row else {
         return Ok(None);
     };
