@@ -168,16 +168,12 @@ fn etag_of(body: &[u8]) -> String {
 
 fn cacheable(req: &HttpRequest, content_type: &str, body: Vec<u8>) -> HttpResponse {
     let tag = etag_of(&body);
-    tagged(req, content_type, web::Bytes::from(body), tag)
-}
-
-fn tagged(req: &HttpRequest, content_type: &str, body: web::Bytes, tag: String) -> HttpResponse {
-    tagged_with(req, content_type, body, tag, &[])
+    tagged(req, content_type, web::Bytes::from(body), tag, &[])
 }
 
 /// A cacheable answer with its strong `ETag`: 304 when the client's `If-None-Match` holds it;
 /// `headers` go on both.
-fn tagged_with(
+fn tagged(
     req: &HttpRequest,
     content_type: &str,
     body: impl actix_web::body::MessageBody + 'static,
@@ -389,7 +385,7 @@ pub struct FeedCache {
 /// (two encodings are two representations, RFC 9110 §8.8.3). Both are shared, never copied,
 /// by the responses that send them.
 #[derive(Clone)]
-pub struct Feed {
+struct Feed {
     body: web::Bytes,
     tag: String,
     gzip: web::Bytes,
@@ -560,7 +556,7 @@ pub async fn get_public_schedules_ics(
             &[(header::VARY, "Accept-Encoding")][..],
         )
     };
-    Ok(tagged_with(
+    Ok(tagged(
         &req,
         "text/calendar; charset=utf-8",
         Slices { bytes: body, at: 0 },

@@ -381,7 +381,7 @@ pub fn with_startup_lock<T>(
 /// within a transaction) goes on to `BEGIN IMMEDIATE` and SQLite's own waiting. One gate per
 /// database file, reached by the pool's jobs ([`run`]) through [`GATE`].
 #[derive(Debug)]
-pub struct WriterGate {
+struct WriterGate {
     busy: std::sync::Mutex<bool>,
     freed: std::sync::Condvar,
 }
