@@ -10,8 +10,19 @@ use crate::db::DatabaseTarget;
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://data/frontline.db";
 /// Default bind address: loopback only, so a first `cargo run` exposes nothing.
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
-/// Default number of pooled database connections.
+/// Default number of pooled database connections on PostgreSQL.
 pub const DEFAULT_POOL_SIZE: u32 = 8;
+
+/// The pool size when `FRONTLINE_POOL_SIZE` is not set: [`DEFAULT_POOL_SIZE`] on PostgreSQL,
+/// where a connection spends much of a request waiting on the server; on SQLite, whose queries
+/// are the instance's own CPU work, one connection per core (at least 2, at most 16): more only
+/// switch threads and keep more, colder page caches (measured: benches/RESULTS.md, fifth pass).
+pub fn default_pool_size(database: &DatabaseTarget, cores: usize) -> u32 {
+    match database {
+        DatabaseTarget::Postgres { .. } => DEFAULT_POOL_SIZE,
+        DatabaseTarget::Sqlite { .. } => u32::try_from(cores.clamp(2, 16)).unwrap_or(2),
+    }
+}
 /// Default seconds to wait for a pooled connection before answering 503.
 pub const DEFAULT_POOL_TIMEOUT_SECS: u64 = 5;
 /// Default largest request body in bytes (256 KiB).
@@ -336,7 +347,14 @@ impl Config {
             var: "FRONTLINE_DATABASE_URL",
             reason,
         })?;
-        let pool_size = parse_num(&get, "FRONTLINE_POOL_SIZE", DEFAULT_POOL_SIZE, 1, 1_000)?;
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let pool_size = parse_num(
+            &get,
+            "FRONTLINE_POOL_SIZE",
+            default_pool_size(&database, cores),
+            1,
+            1_000,
+        )?;
         let pool_timeout = Duration::from_secs(parse_num(
             &get,
             "FRONTLINE_POOL_TIMEOUT_SECS",
@@ -816,10 +834,28 @@ mod tests {
     }
 
     #[test]
+    fn the_default_pool_is_per_core_on_sqlite_and_fixed_on_postgres() {
+        let sqlite = DatabaseTarget::parse("sqlite://data/x.db").unwrap();
+        let pg = DatabaseTarget::parse("postgres://u@h/db").unwrap();
+        assert_eq!(default_pool_size(&sqlite, 1), 2);
+        assert_eq!(default_pool_size(&sqlite, 2), 2);
+        assert_eq!(default_pool_size(&sqlite, 6), 6);
+        assert_eq!(default_pool_size(&sqlite, 64), 16);
+        for cores in [1, 2, 64] {
+            assert_eq!(default_pool_size(&pg, cores), DEFAULT_POOL_SIZE);
+        }
+        let set = config(&[("FRONTLINE_POOL_SIZE", "5")]).unwrap();
+        assert_eq!(set.pool_size, 5);
+        let on_pg = config(&[("FRONTLINE_DATABASE_URL", "postgres://u@h/db")]).unwrap();
+        assert_eq!(on_pg.pool_size, DEFAULT_POOL_SIZE);
+    }
+
+    #[test]
     fn defaults_apply_when_nothing_is_set() {
         let c = config(&[]).expect("defaults are valid");
         assert_eq!(c.bind, "127.0.0.1:8080");
-        assert_eq!(c.pool_size, DEFAULT_POOL_SIZE);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(c.pool_size, default_pool_size(&c.database, cores));
         assert_eq!(c.body_limit, DEFAULT_BODY_LIMIT);
         assert!(matches!(c.database, DatabaseTarget::Sqlite { .. }));
         assert_eq!(c.data_dir(), Some(PathBuf::from("data")));

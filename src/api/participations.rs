@@ -25,8 +25,8 @@ use crate::config::{Config, Limits};
 use crate::db::{write_transaction, AnyConnection, DbPool};
 use crate::domain::calendar::{local_date, Quarter};
 use crate::domain::participation::{
-    self as rules, Action, ContactFacts, DrawFacts, FilingRule, Finding, ParticipantKind, Segment,
-    SegmentType, Status,
+    self as rules, parse_segment_types, segment_heads, Action, ContactFacts, DrawFacts, FilingRule,
+    Finding, ParticipantKind, Segment, SegmentType, Status,
 };
 use crate::domain::schedule::Mode;
 use crate::domain::unit::{Activity, Unit, UnitId};
@@ -35,7 +35,7 @@ use crate::error::{AppError, FieldIssue};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::issues::{self as ledger, IssueRow};
 use crate::store::participations::{
-    self as store, IdempotencyRow, NoteRow, ParticipationRow, TransitionRow,
+    self as store, IdempotencyRow, NoteRow, ParticipationRow, SummaryRow, TransitionRow,
 };
 
 /// Who took part, as given.
@@ -344,7 +344,16 @@ fn participation_of(
     row: ParticipationRow,
     filing: &FilingRule,
 ) -> Result<Participation, AppError> {
-    let history: Vec<Step> = store::transitions(conn, &row.id)?
+    let (history, notes, issues) = history_of(conn, &row.id)?;
+    shown(row, history, notes, &issues, filing)
+}
+
+/// A participation's steps, notes and its findings' ledger issues (by finding id).
+type History = (Vec<Step>, Vec<Note>, HashMap<String, String>);
+
+/// What [`History`] a participation has.
+fn history_of(conn: &mut AnyConnection, id: &str) -> Result<History, AppError> {
+    let history: Vec<Step> = store::transitions(conn, id)?
         .into_iter()
         .map(|t| {
             Ok(Step {
@@ -358,7 +367,7 @@ fn participation_of(
             })
         })
         .collect::<Result<_, AppError>>()?;
-    let notes = store::notes(conn, &row.id)?
+    let notes = store::notes(conn, id)?
         .into_iter()
         .map(|n| Note {
             id: n.id,
@@ -368,8 +377,18 @@ fn participation_of(
             at: utc(n.at),
         })
         .collect();
-    let issues: HashMap<String, String> =
-        ledger::finding_issues(conn, &row.id)?.into_iter().collect();
+    let issues: HashMap<String, String> = ledger::finding_issues(conn, id)?.into_iter().collect();
+    Ok((history, notes, issues))
+}
+
+/// The participation as the API shows it, from its row and what [`history_of`] read.
+fn shown(
+    row: ParticipationRow,
+    history: Vec<Step>,
+    notes: Vec<Note>,
+    issues: &HashMap<String, String>,
+    filing: &FilingRule,
+) -> Result<Participation, AppError> {
     let mut segments: Vec<Segment> =
         serde_json::from_str(&row.segments).map_err(|_| bad("segments"))?;
     for s in &mut segments {
@@ -412,20 +431,15 @@ fn participation_of(
     })
 }
 
-fn summary_of(
-    row: ParticipationRow,
-    filing: &FilingRule,
-) -> Result<ParticipationSummary, AppError> {
-    let segments: Vec<crate::domain::participation::SegmentHead> =
-        serde_json::from_str(&row.segments).map_err(|_| bad("segments"))?;
+fn summary_of(row: SummaryRow, filing: &FilingRule) -> Result<ParticipationSummary, AppError> {
     Ok(ParticipationSummary {
         activity: row.activity.parse().map_err(|_| bad("activity"))?,
         mode: row.mode.parse().map_err(|_| bad("mode"))?,
         participant: serde_json::from_str(&row.participant).map_err(|_| bad("participant"))?,
         status: row.status.parse().map_err(|_| bad("status"))?,
         matter_ids: serde_json::from_str(&row.matter_ids).map_err(|_| bad("matters"))?,
-        segment_types: segments.iter().map(|s| s.kind).collect(),
-        findings: segments.iter().map(|s| s.findings.len() as u32).sum(),
+        segment_types: parse_segment_types(&row.segment_types).ok_or_else(|| bad("segments"))?,
+        findings: u32::try_from(row.finding_count).map_err(|_| bad("segments"))?,
         people_received: u32::try_from(row.people_received).unwrap_or(0),
         filing_due_on: filing.due(row.activity_on),
         filed_at: row.filed_at.map(utc),
@@ -949,6 +963,8 @@ fn new_row(
         created_at,
         updated_at,
         version: 1,
+        segment_types: String::new(),
+        finding_count: 0,
     }
 }
 
@@ -970,6 +986,9 @@ fn apply(row: &mut ParticipationRow, d: Draft) -> Result<(), AppError> {
     row.matter_ids = to_json(&d.matter_ids)?;
     row.summary = d.summary;
     row.segments = to_json(&d.segments)?;
+    let (types, findings) = segment_heads(&d.segments);
+    row.segment_types = types;
+    row.finding_count = i32::try_from(findings).unwrap_or(i32::MAX);
     Ok(())
 }
 
@@ -1139,7 +1158,8 @@ pub async fn create_participation(
                     outcome: "success",
                 },
             )?;
-            let p = participation_of(conn, row, &filing)?;
+            // Just written: no steps, notes or ledger issues yet, so none are read.
+            let p = shown(row, Vec::new(), Vec::new(), &HashMap::new(), &filing)?;
             if let Some(key) = &scope_key {
                 store::insert_idempotency(
                     conn,
@@ -1396,8 +1416,10 @@ pub async fn list_participations(
     };
     let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
     let (rows, more, filing) = crate::db::run(&pool, move |conn| {
-        let (rows, more) = store::list(conn, &filter, after.as_deref(), limit)?;
-        Ok((rows, more, filing_rule(conn, filing_days, filing_count)?))
+        crate::db::read_snapshot(conn, |conn| {
+            let (rows, more) = store::list(conn, &filter, after.as_deref(), limit)?;
+            Ok((rows, more, filing_rule(conn, filing_days, filing_count)?))
+        })
     })
     .await?;
     let next_cursor = crate::api::pagination::next_cursor(&rows, more, |x| &x.id);
@@ -1426,11 +1448,13 @@ pub async fn get_participation(
     let id = parse_id(&id)?.to_string();
     let (filing_days, filing_count) = (config.filing_days, config.day_count("filing"));
     let p = crate::db::run(&pool, move |conn| {
-        let filing = filing_rule(conn, filing_days, filing_count)?;
-        let row = get_row(conn, &id)?;
-        let activity: Activity = row.activity.parse().map_err(|_| bad("activity"))?;
-        policy::read_unit_record(&user, &row.unit_id, Some(activity))?;
-        participation_of(conn, row, &filing)
+        crate::db::read_snapshot(conn, |conn| {
+            let filing = filing_rule(conn, filing_days, filing_count)?;
+            let row = get_row(conn, &id)?;
+            let activity: Activity = row.activity.parse().map_err(|_| bad("activity"))?;
+            policy::read_unit_record(&user, &row.unit_id, Some(activity))?;
+            participation_of(conn, row, &filing)
+        })
     })
     .await?;
     Ok(respond(StatusCode::OK, &p))

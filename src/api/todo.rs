@@ -328,96 +328,106 @@ pub async fn get_todo(
     let config = config.into_inner();
     let today = local_date(Utc::now());
     let items = crate::db::run(&pool, move |conn| {
-        let mut out = Vec::new();
-        let own = user.unit_id.clone();
-        // Only the coordinator and the leads review, and only they need to know which units
-        // lead an activity; a unit's list reads its own unit alone (the list of all units was
-        // most of the time of /todo at city scale: benches/RESULTS.md).
-        let lead_units: HashMap<String, String> =
-            if matches!(user.role, Role::Lead | Role::Coordinator) {
-                crate::store::units::list(conn, &Default::default(), None, 10_000)?
-                    .items
-                    .iter()
-                    .filter_map(|u| {
-                        u.lead_activity
-                            .map(|a| (u.id.to_string(), a.as_str().to_owned()))
-                    })
-                    .collect()
-            } else {
-                HashMap::new()
-            };
-        if matches!(user.role, Role::Unit | Role::Lead) {
-            let own_unit = match own.as_deref().map(uuid::Uuid::parse_str) {
-                Some(Ok(id)) => crate::store::units::get(conn, crate::domain::unit::UnitId(id))?,
-                _ => None,
-            };
-            // A unit that takes part in no activity has nothing of its own to do.
-            if let Some(unit) = own_unit.filter(|u| !u.categories.is_empty()) {
-                unit_items(conn, &unit.id.to_string(), &config, today, &mut out)?;
-            }
-        }
-        match user.role {
-            Role::Lead => {
-                if let Some(activity) = user.lead_activity {
-                    review_items(
-                        conn,
-                        Some(activity),
-                        own.as_deref(),
-                        &lead_units,
-                        false,
-                        &config,
-                        today,
-                        &mut out,
-                    )?;
-                    lead_report_items(conn, activity, &config, today, &mut out)?;
-                    schedule_items(
-                        conn,
-                        "approved",
-                        Some(activity),
-                        TodoKind::PublishSchedule,
-                        "公布",
-                        today,
-                        &mut out,
-                    )?;
-                }
-            }
-            Role::Coordinator => {
-                review_items(
-                    conn,
-                    None,
-                    own.as_deref(),
-                    &lead_units,
-                    true,
-                    &config,
-                    today,
-                    &mut out,
-                )?;
-                schedule_items(
-                    conn,
-                    "submitted",
-                    None,
-                    TodoKind::ReviewSchedule,
-                    "审核",
-                    today,
-                    &mut out,
-                )?;
-            }
-            Role::Leader => {
-                schedule_items(
-                    conn,
-                    "reviewed",
-                    None,
-                    TodoKind::ApproveSchedule,
-                    "审定",
-                    today,
-                    &mut out,
-                )?;
-            }
-            Role::Unit | Role::Admin => {}
-        }
-        todo::sort(&mut out);
-        Ok(out)
+        crate::db::read_snapshot(conn, |conn| items_of(conn, &user, &config, today))
     })
     .await?;
     Ok(HttpResponse::Ok().json(Todo { today, items }))
+}
+
+/// The caller's items, soonest first.
+fn items_of(
+    conn: &mut AnyConnection,
+    user: &AuthUser,
+    config: &Config,
+    today: NaiveDate,
+) -> Result<Vec<TodoItem>, AppError> {
+    let mut out = Vec::new();
+    let own = user.unit_id.clone();
+    // Only the coordinator and the leads review, and only they need to know which units
+    // lead an activity; a unit's list reads its own unit alone (the list of all units was
+    // most of the time of /todo at city scale: benches/RESULTS.md).
+    let lead_units: HashMap<String, String> = if matches!(user.role, Role::Lead | Role::Coordinator)
+    {
+        crate::store::units::list(conn, &Default::default(), None, 10_000)?
+            .items
+            .iter()
+            .filter_map(|u| {
+                u.lead_activity
+                    .map(|a| (u.id.to_string(), a.as_str().to_owned()))
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    if matches!(user.role, Role::Unit | Role::Lead) {
+        let own_unit = match own.as_deref().map(uuid::Uuid::parse_str) {
+            Some(Ok(id)) => crate::store::units::get(conn, crate::domain::unit::UnitId(id))?,
+            _ => None,
+        };
+        // A unit that takes part in no activity has nothing of its own to do.
+        if let Some(unit) = own_unit.filter(|u| !u.categories.is_empty()) {
+            unit_items(conn, &unit.id.to_string(), config, today, &mut out)?;
+        }
+    }
+    match user.role {
+        Role::Lead => {
+            if let Some(activity) = user.lead_activity {
+                review_items(
+                    conn,
+                    Some(activity),
+                    own.as_deref(),
+                    &lead_units,
+                    false,
+                    config,
+                    today,
+                    &mut out,
+                )?;
+                lead_report_items(conn, activity, config, today, &mut out)?;
+                schedule_items(
+                    conn,
+                    "approved",
+                    Some(activity),
+                    TodoKind::PublishSchedule,
+                    "公布",
+                    today,
+                    &mut out,
+                )?;
+            }
+        }
+        Role::Coordinator => {
+            review_items(
+                conn,
+                None,
+                own.as_deref(),
+                &lead_units,
+                true,
+                config,
+                today,
+                &mut out,
+            )?;
+            schedule_items(
+                conn,
+                "submitted",
+                None,
+                TodoKind::ReviewSchedule,
+                "审核",
+                today,
+                &mut out,
+            )?;
+        }
+        Role::Leader => {
+            schedule_items(
+                conn,
+                "reviewed",
+                None,
+                TodoKind::ApproveSchedule,
+                "审定",
+                today,
+                &mut out,
+            )?;
+        }
+        Role::Unit | Role::Admin => {}
+    }
+    todo::sort(&mut out);
+    Ok(out)
 }

@@ -302,6 +302,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> BigInt,
+        segment_types -> Text,
+        finding_count -> Integer,
     }
 }
 

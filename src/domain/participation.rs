@@ -861,20 +861,25 @@ segment! {
     }
 }
 
-/// What a list needs of a stored segment: its type and how many findings it holds, read
-/// without building the whole segment (a list of 50 reads 150 of them).
-#[derive(Debug, Deserialize)]
-pub struct SegmentHead {
-    /// Its type (the `type` tag of [`Segment`]).
-    #[serde(rename = "type")]
-    pub kind: SegmentType,
-    /// Its findings, skipped over.
-    #[serde(default)]
-    pub findings: Vec<serde::de::IgnoredAny>,
+/// What a list shows of segments, stored beside them: their types in order, comma-separated,
+/// and how many findings they hold (a list of 50 then reads neither segments nor summaries).
+pub fn segment_heads(segments: &[Segment]) -> (String, usize) {
+    let types: Vec<&str> = segments.iter().map(|s| s.kind().as_str()).collect();
+    let findings = segments.iter().map(|s| s.findings().len()).sum();
+    (types.join(","), findings)
+}
+
+/// The segment types [`segment_heads`] stored; `None` when one is not a segment type.
+pub fn parse_segment_types(stored: &str) -> Option<Vec<SegmentType>> {
+    if stored.is_empty() {
+        return Some(Vec::new());
+    }
+    stored.split(',').map(|t| t.parse().ok()).collect()
 }
 
 /// A segment: a tagged union on `type`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+// Read by the `Deserialize` impl below, not derived.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Segment {
     /// W1.
@@ -897,6 +902,78 @@ pub enum Segment {
     ComplaintAnalysis(ComplaintAnalysis),
     /// C3.
     ComplaintHandling(ComplaintHandling),
+}
+
+/// Reads a segment. serde's derived reading of an internally tagged enum buffers every
+/// segment whole (as `Content`) before it knows the type, then reads the buffer: 10 % of a
+/// `GET /participations/{id}` (benches/RESULTS.md, fifth pass). Segments are written with
+/// `type` first, and clients mostly send them so: then the rest of the object is read straight
+/// into the type's struct (with the path of a field at fault known to the caller). Otherwise
+/// the object is gathered first, as serde does.
+impl<'de> Deserialize<'de> for Segment {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_map(SegmentVisitor)
+    }
+}
+
+struct SegmentVisitor;
+
+impl<'de> serde::de::Visitor<'de> for SegmentVisitor {
+    type Value = Segment;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a segment: an object with its `type`")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Segment, A::Error> {
+        use serde::de::Error;
+        let Some(first) = map.next_key::<String>()? else {
+            return Err(A::Error::missing_field("type"));
+        };
+        if first == "type" {
+            let kind: SegmentType = map.next_value()?;
+            return Segment::of_type(kind, serde::de::value::MapAccessDeserializer::new(map));
+        }
+        let mut fields = serde_json::Map::new();
+        fields.insert(first, map.next_value()?);
+        while let Some((k, v)) = map.next_entry::<String, serde_json::Value>()? {
+            fields.insert(k, v);
+        }
+        let kind = fields
+            .remove("type")
+            .ok_or_else(|| A::Error::missing_field("type"))?;
+        let kind = SegmentType::deserialize(kind).map_err(A::Error::custom)?;
+        Segment::of_type(kind, serde_json::Value::Object(fields)).map_err(A::Error::custom)
+    }
+}
+
+impl Segment {
+    /// Reads the segment of type `kind` from its other fields.
+    fn of_type<'de, D: serde::Deserializer<'de>>(
+        kind: SegmentType,
+        d: D,
+    ) -> Result<Self, D::Error> {
+        Ok(match kind {
+            SegmentType::ApprovalService => Segment::ApprovalService(Deserialize::deserialize(d)?),
+            SegmentType::BusinessInspection => {
+                Segment::BusinessInspection(Deserialize::deserialize(d)?)
+            }
+            SegmentType::FollowUpCalls => Segment::FollowUpCalls(Deserialize::deserialize(d)?),
+            SegmentType::Forum => Segment::Forum(Deserialize::deserialize(d)?),
+            SegmentType::Inspection => Segment::Inspection(Deserialize::deserialize(d)?),
+            SegmentType::CaseHandling => Segment::CaseHandling(Deserialize::deserialize(d)?),
+            SegmentType::CaseFileReview => Segment::CaseFileReview(Deserialize::deserialize(d)?),
+            SegmentType::DispatchExperience => {
+                Segment::DispatchExperience(Deserialize::deserialize(d)?)
+            }
+            SegmentType::ComplaintAnalysis => {
+                Segment::ComplaintAnalysis(Deserialize::deserialize(d)?)
+            }
+            SegmentType::ComplaintHandling => {
+                Segment::ComplaintHandling(Deserialize::deserialize(d)?)
+            }
+        })
+    }
 }
 
 /// Applies `$e` to the body of whichever segment `$s` is, bound as `$b`.
@@ -2012,8 +2089,8 @@ mod tests {
         assert_eq!(codes, vec!["duplicate", "wrong_channel"]);
     }
 
-    #[test]
-    fn a_segment_head_reads_the_type_and_findings_count_the_whole_segment_has() {
+    /// The ten segments of the three activities, as JSON (without findings).
+    fn every_segment() -> Vec<serde_json::Value> {
         let mut all = crate::demo::enforcement_segments(3);
         all.extend(crate::demo::complaint_segments(4, "2026-Q1"));
         all.extend(crate::demo::window_segments(
@@ -2021,14 +2098,72 @@ mod tests {
             "d-1",
             Vec::new(),
         ));
+        all
+    }
+
+    #[test]
+    fn a_segment_reads_the_same_whichever_place_its_type_has() {
+        let mut all = every_segment();
+        all[5]["findings"] =
+            serde_json::json!([{"kind": "problem", "description": "油烟净化设备尚未验收"}]);
+        // serde_json's `Value` keeps keys sorted: `type` comes late in most segments.
+        let sorted: Vec<Segment> = serde_json::from_value(serde_json::Value::Array(all)).unwrap();
+        let text = serde_json::to_string(&sorted).unwrap();
+        assert!(text.starts_with(r#"[{"type":"#), "{text}");
+        let first: Vec<Segment> = serde_json::from_str(&text).unwrap();
+        assert_eq!(first, sorted);
+        let moved = text.replacen(r#"{"type":"inspection","#, "{", 1).replacen(
+            r#""findings":"#,
+            r#""type":"inspection","findings":"#,
+            1,
+        );
+        assert_ne!(moved, text);
+        let last: Vec<Segment> = serde_json::from_str(&moved).unwrap();
+        assert_eq!(last, sorted);
+    }
+
+    #[test]
+    fn a_segment_s_errors_name_the_type_and_the_field_at_fault() {
+        let read = |text: &str| -> (String, String) {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let e = serde_path_to_error::deserialize::<_, Vec<Segment>>(&mut de).unwrap_err();
+            (e.path().to_string(), e.inner().to_string())
+        };
+        let (_, message) = read(r#"[{"findings": []}]"#);
+        assert!(message.contains("missing field `type`"), "{message}");
+        let (_, message) = read(r#"[{}]"#);
+        assert!(message.contains("missing field `type`"), "{message}");
+        let (_, message) = read(r#"[{"type": "no_such"}]"#);
+        assert!(message.contains("unknown variant `no_such`"), "{message}");
+        let (_, message) = read(r#"[{"findings": [], "type": "no_such"}]"#);
+        assert!(message.contains("unknown variant `no_such`"), "{message}");
+        let (_, message) = read(r#"["inspection"]"#);
+        assert!(message.contains("invalid type"), "{message}");
+        // With `type` first, the path goes down to the field.
+        let (path, message) = read(r#"[{"type": "forum", "nope": 1}]"#);
+        assert!(message.contains("unknown field `nope`"), "{message}");
+        assert_eq!(path, "[0].nope");
+        let (_, message) = read(r#"[{"nope": 1, "type": "forum"}]"#);
+        assert!(message.contains("unknown field `nope`"), "{message}");
+        let (_, message) = read(r#"[{"type": "forum", "type": "forum"}]"#);
+        assert!(message.contains("type"), "{message}");
+    }
+
+    #[test]
+    fn segment_heads_keep_the_types_in_order_and_count_every_finding() {
+        let mut all = every_segment();
         all[5]["findings"] = serde_json::json!([{"kind": "problem", "description": "油烟净化设备尚未验收", "measure": "一个月内复查"}, {"kind": "demand", "description": "希望延长服务时间"}]);
-        let text = serde_json::to_string(&all).unwrap();
-        let full: Vec<Segment> = serde_json::from_str(&text).unwrap();
-        let heads: Vec<SegmentHead> = serde_json::from_str(&text).unwrap();
-        assert_eq!(full.len(), 10);
-        for (f, h) in full.iter().zip(&heads) {
-            assert_eq!((f.kind(), f.findings().len()), (h.kind, h.findings.len()));
-        }
-        assert_eq!(heads[5].findings.len(), 2);
+        all[9]["findings"] = serde_json::json!([{"kind": "demand", "description": "增设自助终端"}]);
+        let full: Vec<Segment> = serde_json::from_value(serde_json::Value::Array(all)).unwrap();
+        let (types, findings) = segment_heads(&full);
+        assert_eq!(findings, 3);
+        let parsed = parse_segment_types(&types).unwrap();
+        assert_eq!(parsed, full.iter().map(Segment::kind).collect::<Vec<_>>());
+        assert_eq!(parsed.len(), 10);
+        assert_eq!(types.split(',').next(), Some(full[0].kind().as_str()));
+        assert_eq!(segment_heads(&[]), (String::new(), 0));
+        assert_eq!(parse_segment_types(""), Some(Vec::new()));
+        assert_eq!(parse_segment_types("inspection,no_such_type"), None);
+        assert_eq!(parse_segment_types("inspection,"), None);
     }
 }

@@ -60,6 +60,74 @@ pub struct ParticipationRow {
     pub updated_at: NaiveDateTime,
     /// Version (ETag).
     pub version: i64,
+    /// The segments' types in order, comma-separated: kept with `segments` for the lists
+    /// ([`crate::domain::participation::segment_heads`]).
+    pub segment_types: String,
+    /// The segments' findings, counted: kept with `segments` for the lists.
+    pub finding_count: i32,
+}
+
+/// What a list shows of a stored participation: every column but the summary and the
+/// segments, the bulk of a record, whose types and findings it shows from `segment_types`
+/// and `finding_count`.
+#[derive(Queryable, Clone, Debug, PartialEq, Eq)]
+pub struct SummaryRow {
+    /// Id.
+    pub id: String,
+    /// Unit.
+    pub unit_id: String,
+    /// Activity.
+    pub activity: String,
+    /// Mode.
+    pub mode: String,
+    /// Local activity date.
+    pub activity_on: NaiveDate,
+    /// Place.
+    pub place: String,
+    /// JSON participant.
+    pub participant: String,
+    /// People received.
+    pub people_received: i32,
+    /// JSON array of matter ids.
+    pub matter_ids: String,
+    /// Status.
+    pub status: String,
+    /// First filing.
+    pub filed_at: Option<NaiveDateTime>,
+    /// Days the first filing was late.
+    pub late_days: Option<i32>,
+    /// Updated.
+    pub updated_at: NaiveDateTime,
+    /// Version (ETag).
+    pub version: i64,
+    /// The segments' types in order, comma-separated.
+    pub segment_types: String,
+    /// The segments' findings, counted.
+    pub finding_count: i32,
+}
+
+/// The columns of a [`SummaryRow`].
+macro_rules! summary_columns {
+    () => {
+        (
+            participations::id,
+            participations::unit_id,
+            participations::activity,
+            participations::mode,
+            participations::activity_on,
+            participations::place,
+            participations::participant,
+            participations::people_received,
+            participations::matter_ids,
+            participations::status,
+            participations::filed_at,
+            participations::late_days,
+            participations::updated_at,
+            participations::version,
+            participations::segment_types,
+            participations::finding_count,
+        )
+    };
 }
 
 /// A stored workflow step.
@@ -197,6 +265,8 @@ pub fn update(
         participations::matter_ids.eq(&row.matter_ids),
         participations::summary.eq(&row.summary),
         participations::segments.eq(&row.segments),
+        participations::segment_types.eq(&row.segment_types),
+        participations::finding_count.eq(row.finding_count),
         participations::status.eq(&row.status),
         participations::filed_at.eq(row.filed_at),
         participations::last_filed_at.eq(row.last_filed_at),
@@ -258,11 +328,11 @@ pub fn list(
     f: &Filter,
     after: Option<&str>,
     limit: i64,
-) -> Result<(Vec<ParticipationRow>, bool), AppError> {
+) -> Result<(Vec<SummaryRow>, bool), AppError> {
     // Built once per backend (the boxed query is of its backend), for `db::direct!`.
-    let mut rows: Vec<ParticipationRow> = crate::db::direct!(conn, |c| {
+    let mut rows: Vec<SummaryRow> = crate::db::direct!(conn, |c| {
         let mut q = participations::table
-            .select(participations::all_columns)
+            .select(summary_columns!())
             .order(participations::id.asc())
             .into_boxed();
         if let Some(v) = &f.unit_id {

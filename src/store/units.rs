@@ -115,10 +115,17 @@ fn to_unit(row: UnitRow, categories: Vec<Category>) -> Result<Unit, AppError> {
 /// Loads the categories of `rows` in one query and builds the units.
 fn with_categories(conn: &mut AnyConnection, rows: Vec<UnitRow>) -> Result<Vec<Unit>, AppError> {
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-    let pairs: Vec<(String, String)> = unit_categories::table
-        .filter(unit_categories::unit_id.eq_any(&ids))
-        .select((unit_categories::unit_id, unit_categories::category))
-        .load(conn)?;
+    let pairs: Vec<(String, String)> = match ids.as_slice() {
+        // One unit (every write names one): a statement that stays prepared, unlike `IN (…)`.
+        [one] => crate::db::direct!(conn, |c| unit_categories::table
+            .filter(unit_categories::unit_id.eq(*one))
+            .select((unit_categories::unit_id, unit_categories::category))
+            .load(c))?,
+        _ => unit_categories::table
+            .filter(unit_categories::unit_id.eq_any(&ids))
+            .select((unit_categories::unit_id, unit_categories::category))
+            .load(conn)?,
+    };
     let mut by_unit: HashMap<String, Vec<Category>> = HashMap::new();
     for (unit_id, category) in pairs {
         let c = Category::from_str(&category).map_err(|e| corrupt(&unit_id, "category", e))?;
@@ -181,11 +188,11 @@ pub fn list(
 
 /// The unit with `id`, if any.
 pub fn get(conn: &mut AnyConnection, id: UnitId) -> Result<Option<Unit>, AppError> {
-    let row: Option<UnitRow> = units::table
+    let row: Option<UnitRow> = crate::db::direct!(conn, |c| units::table
         .find(id.to_string())
         .select(units::all_columns)
-        .first(conn)
-        .optional()?;
+        .first(c)
+        .optional())?;
     match row {
         None => Ok(None),
         Some(row) => Ok(with_categories(conn, vec![row])?.pop()),

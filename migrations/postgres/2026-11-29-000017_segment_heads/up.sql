@@ -1,0 +1,14 @@
+-- What a participation list shows of the segments, kept beside them: the segment types in
+-- order (comma-separated) and the number of findings. A list of 50 then reads neither the
+-- segments nor the summary, the bulk of a record (benches/RESULTS.md, fifth pass). The service
+-- writes both with the segments; existing records get them from their segments here.
+ALTER TABLE participations ADD COLUMN segment_types TEXT NOT NULL DEFAULT '';
+ALTER TABLE participations ADD COLUMN finding_count INTEGER NOT NULL DEFAULT 0;
+UPDATE participations SET
+    segment_types = coalesce(
+        (SELECT string_agg(s.value ->> 'type', ',' ORDER BY s.n)
+           FROM jsonb_array_elements(participations.segments::jsonb) WITH ORDINALITY AS s(value, n)), ''),
+    finding_count = coalesce(
+        (SELECT sum(CASE WHEN jsonb_typeof(s.value -> 'findings') = 'array'
+                         THEN jsonb_array_length(s.value -> 'findings') ELSE 0 END)
+           FROM jsonb_array_elements(participations.segments::jsonb) AS s(value)), 0);
