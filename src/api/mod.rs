@@ -34,6 +34,7 @@ pub mod units;
 pub mod users;
 pub mod webhooks;
 pub mod wechat;
+pub mod wire;
 
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;

@@ -183,6 +183,7 @@ pub struct Step {
     /// Who (account id).
     pub actor_id: Option<String>,
     /// When (UTC).
+    #[serde(serialize_with = "crate::api::wire::utc")]
     pub at: DateTime<Utc>,
 }
 
@@ -198,6 +199,7 @@ pub struct Note {
     /// Author's username.
     pub author: String,
     /// When (UTC).
+    #[serde(serialize_with = "crate::api::wire::utc")]
     pub at: DateTime<Utc>,
 }
 
@@ -213,6 +215,7 @@ pub struct Participation {
     /// Mode.
     pub mode: Mode,
     /// Local activity date.
+    #[serde(serialize_with = "crate::api::wire::date")]
     pub activity_on: NaiveDate,
     /// Place.
     pub place: String,
@@ -237,10 +240,13 @@ pub struct Participation {
     /// The steps allowed now.
     pub allowed_actions: Vec<Action>,
     /// Filed on time until the end of this local date (R3).
+    #[serde(serialize_with = "crate::api::wire::date")]
     pub filing_due_on: NaiveDate,
     /// First filing (UTC); lateness is judged on it.
+    #[serde(serialize_with = "crate::api::wire::opt_utc")]
     pub filed_at: Option<DateTime<Utc>>,
     /// Latest filing (after a return).
+    #[serde(serialize_with = "crate::api::wire::opt_utc")]
     pub last_filed_at: Option<DateTime<Utc>>,
     /// Days the first filing was late (0 on time; `null` until filed).
     pub late_days: Option<i32>,
@@ -253,8 +259,10 @@ pub struct Participation {
     /// Author's account id.
     pub created_by: Option<String>,
     /// Created (UTC).
+    #[serde(serialize_with = "crate::api::wire::utc")]
     pub created_at: DateTime<Utc>,
     /// Last changed (UTC).
+    #[serde(serialize_with = "crate::api::wire::utc")]
     pub updated_at: DateTime<Utc>,
     /// Version: the `ETag`.
     pub version: i64,
@@ -272,6 +280,7 @@ pub struct ParticipationSummary {
     /// Mode.
     pub mode: Mode,
     /// Local activity date.
+    #[serde(serialize_with = "crate::api::wire::date")]
     pub activity_on: NaiveDate,
     /// Place.
     pub place: String,
@@ -288,12 +297,15 @@ pub struct ParticipationSummary {
     /// Matters experienced.
     pub matter_ids: Vec<String>,
     /// Filed on time until the end of this local date.
+    #[serde(serialize_with = "crate::api::wire::date")]
     pub filing_due_on: NaiveDate,
     /// First filing (UTC).
+    #[serde(serialize_with = "crate::api::wire::opt_utc")]
     pub filed_at: Option<DateTime<Utc>>,
     /// Days late (`null` until filed).
     pub late_days: Option<i32>,
     /// Last changed (UTC).
+    #[serde(serialize_with = "crate::api::wire::utc")]
     pub updated_at: DateTime<Utc>,
     /// Version.
     pub version: i64,
@@ -442,8 +454,8 @@ fn summary_of(row: SummaryRow, filing: &FilingRule) -> Result<ParticipationSumma
         findings: u32::try_from(row.finding_count).map_err(|_| bad("segments"))?,
         people_received: u32::try_from(row.people_received).unwrap_or(0),
         filing_due_on: filing.due(row.activity_on),
-        filed_at: row.filed_at.map(utc),
-        updated_at: utc(row.updated_at),
+        filed_at: row.filed_at.map(|at| utc(at.0)),
+        updated_at: utc(row.updated_at.0),
         id: row.id,
         unit_id: row.unit_id,
         activity_on: row.activity_on,

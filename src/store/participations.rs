@@ -93,11 +93,11 @@ pub struct SummaryRow {
     /// Status.
     pub status: String,
     /// First filing.
-    pub filed_at: Option<NaiveDateTime>,
+    pub filed_at: Option<crate::store::Stamp>,
     /// Days the first filing was late.
     pub late_days: Option<i32>,
     /// Updated.
-    pub updated_at: NaiveDateTime,
+    pub updated_at: crate::store::Stamp,
     /// Version (ETag).
     pub version: i64,
     /// The segments' types in order, comma-separated.
