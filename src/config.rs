@@ -15,12 +15,16 @@ pub const DEFAULT_POOL_SIZE: u32 = 8;
 
 /// The pool size when `FRONTLINE_POOL_SIZE` is not set: [`DEFAULT_POOL_SIZE`] on PostgreSQL,
 /// where a connection spends much of a request waiting on the server; on SQLite, whose queries
-/// are the instance's own CPU work, one connection per core (at least 2, at most 16): more only
-/// switch threads and keep more, colder page caches (measured: benches/RESULTS.md, fifth pass).
+/// are the instance's own CPU work, one connection per core and two more (at most 16), for the
+/// writer inside SQLite's lock and the next one waiting at the gate: more only switch threads
+/// and keep more, colder page caches, fewer leave requests queueing for a connection (POST p99
+/// 0.2–0.9 s with 2 connections on 2 cores; measured: benches/RESULTS.md, fifth pass).
 pub fn default_pool_size(database: &DatabaseTarget, cores: usize) -> u32 {
     match database {
         DatabaseTarget::Postgres { .. } => DEFAULT_POOL_SIZE,
-        DatabaseTarget::Sqlite { .. } => u32::try_from(cores.clamp(2, 16)).unwrap_or(2),
+        DatabaseTarget::Sqlite { .. } => {
+            u32::try_from(cores.saturating_add(2).min(16)).unwrap_or(16)
+        }
     }
 }
 /// Default seconds to wait for a pooled connection before answering 503.
@@ -837,9 +841,10 @@ mod tests {
     fn the_default_pool_is_per_core_on_sqlite_and_fixed_on_postgres() {
         let sqlite = DatabaseTarget::parse("sqlite://data/x.db").unwrap();
         let pg = DatabaseTarget::parse("postgres://u@h/db").unwrap();
-        assert_eq!(default_pool_size(&sqlite, 1), 2);
-        assert_eq!(default_pool_size(&sqlite, 2), 2);
-        assert_eq!(default_pool_size(&sqlite, 6), 6);
+        assert_eq!(default_pool_size(&sqlite, 1), 3);
+        assert_eq!(default_pool_size(&sqlite, 2), 4);
+        assert_eq!(default_pool_size(&sqlite, 6), 8);
+        assert_eq!(default_pool_size(&sqlite, 14), 16);
         assert_eq!(default_pool_size(&sqlite, 64), 16);
         for cores in [1, 2, 64] {
             assert_eq!(default_pool_size(&pg, cores), DEFAULT_POOL_SIZE);
