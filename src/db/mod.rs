@@ -491,7 +491,7 @@ where
 
 /// Runs `f`, a request's reads, on one snapshot of the database where that costs nothing more:
 /// on SQLite in one deferred transaction (`BEGIN` … `COMMIT`), so its several statements take
-/// the WAL read lock once instead of once each (taking and dropping it was 17 % of a
+/// the WAL read lock once instead of once each (taking and dropping it was 10 % of a
 /// `GET /participations/{id}`: benches/RESULTS.md, fifth pass) and see one state of the file.
 /// On PostgreSQL `f` runs as it is, each statement on its own snapshot: a transaction there
 /// would add two round trips to every read. `f` must not write.
