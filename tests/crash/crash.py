@@ -102,6 +102,11 @@ lock = threading.Lock()
 acked_parts = {}   # id -> summary
 acked_steps = {}   # issue id -> index of the last acknowledged step (0 open, 1 plan, 2 resolve)
 stop = threading.Event()
+# Cleared while the database is verified: the clients wait, so that each verification reads a
+# set of writes bounded by the time between kills, not one that grows with the last check's
+# own length (a fast server made that grow without end).
+writing = threading.Event()
+writing.set()
 failures = []
 
 
@@ -135,6 +140,7 @@ def client(n, unit_token, unit_id):
     r = random.Random(n)
     yesterday = (date.today() - timedelta(days=1)).isoformat()
     while not stop.is_set():
+        writing.wait()
         if r.random() < 0.6:
             summary = f"crash-{n}-{uuid.uuid4()}"
             key = str(uuid.uuid4())
@@ -237,13 +243,14 @@ def verify(admin_token):
         problems.append(f"participations without segments: {half[:5]}")
     unaudited = db_rows(
         "SELECT p.id FROM participations p WHERE NOT EXISTS (SELECT 1 FROM audit_log a "
-        "WHERE a.target_id = p.id AND a.action = 'participation.create')")
+        "WHERE a.target_type = 'participation' AND a.target_id = p.id "
+        "AND a.action = 'participation.create')")
     if unaudited:
         problems.append(f"participations without their audit record: {unaudited[:5]}")
     mismatched = db_rows(
         "SELECT i.id FROM issues i WHERE (SELECT count(*) FROM issue_events e WHERE "
-        "e.issue_id = i.id) <> (SELECT count(*) FROM audit_log a WHERE a.target_id = i.id "
-        "AND a.action IN ('issue.create', 'issue.transition'))")
+        "e.issue_id = i.id) <> (SELECT count(*) FROM audit_log a WHERE a.target_type = 'issue' "
+        "AND a.target_id = i.id AND a.action IN ('issue.create', 'issue.transition'))")
     if mismatched:
         problems.append(f"issues whose events and audit records differ: {mismatched[:5]}")
     if not DB_URL.startswith("postgres"):
@@ -268,7 +275,9 @@ def main():
         server.kill()
         time.sleep(rng.uniform(0.0, 0.3))
         server.start()
+        writing.clear()
         problems = verify(admin) + list(failures)
+        writing.set()
         with lock:
             print(f"kill {round_no}: acknowledged so far {len(acked_parts)} participations, "
                   f"{counts['issue_writes']} issue writes; lost 0" if not problems else
@@ -277,6 +286,7 @@ def main():
             print("\n".join(problems))
             sys.exit(1)
     stop.set()
+    writing.set()
     for t in threads:
         t.join(timeout=15)
     problems = verify(admin) + list(failures)
